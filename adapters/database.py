@@ -1,0 +1,67 @@
+"""The database's lifecycle: applying migrations safely, and telling whether it answers.
+
+Migrations run before the ORM is registered for serving. On PostgreSQL they run under a
+session-level advisory lock so that several instances starting together apply each migration
+exactly once; the others wait and then find nothing left to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+
+log = logging.getLogger("creatorgraph.database")
+
+# An arbitrary constant naming "creatorgraph migrations" among advisory locks.
+MIGRATION_LOCK_KEY = 0x63726734
+
+
+async def apply_migrations(config: dict[str, Any]) -> None:
+    """Apply every pending migration, then close the connections the migrator opened."""
+    url = str(config["connections"]["default"])  # type: ignore[index]
+    if url.startswith("postgres"):
+        import asyncpg
+
+        lock_conn = await asyncpg.connect(_asyncpg_dsn(url))
+        try:
+            await lock_conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            try:
+                await _migrate(config)
+            finally:
+                await lock_conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        finally:
+            await lock_conn.close()
+    else:
+        await _migrate(config)
+
+
+async def _migrate(config: dict[str, Any]) -> None:
+    try:
+        await migrate(config=config, progress=_log_progress)
+    finally:
+        await Tortoise.close_connections()
+
+
+def _log_progress(event: str, app_label: str, name: str) -> None:
+    if event == "apply_done":
+        log.info("applied migration %s.%s", app_label, name)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+async def database_is_reachable(limit_seconds: float = 2.0) -> bool:
+    """A cheap round trip to the database, bounded in time, for /health."""
+    try:
+        conn = connections.get("default")
+        async with asyncio.timeout(limit_seconds):
+            await conn.execute_query("SELECT 1")
+    except Exception:
+        log.warning("database health check failed", exc_info=True)
+        return False
+    return True

@@ -1,0 +1,38 @@
+"""A user's public face: one profile per user, with denormalized stats aggregates."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.accounts import User
+
+
+class Profile(Model):
+    id = fields.BigIntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="profile", on_delete=fields.CASCADE
+    )
+    # Copied from the user so discovery can filter by role without a join; users never change role.
+    role = fields.CharField(max_length=16, db_index=True)
+    display_name = fields.CharField(max_length=80)
+    bio = fields.TextField(null=True)
+    avatar_url = fields.CharField(max_length=2048, null=True)
+    niches = fields.JSONField(default=list)
+    # "|fitness|travel|": the niches in a form every database can match with LIKE.
+    niche_tags = fields.CharField(max_length=1024, default="")
+    city = fields.CharField(max_length=100, null=True)
+    state = fields.CharField(max_length=100, null=True)
+    country = fields.CharField(max_length=100, null=True)
+    preferences = fields.JSONField(default=dict)
+    is_public = fields.BooleanField(default=True)
+    is_active = fields.BooleanField(default=True)
+    total_followers = fields.BigIntField(default=0, db_index=True)
+    avg_engagement = fields.FloatField(default=0.0, db_index=True)
+    rizz_score = fields.IntField(default=0, db_index=True)
+    last_seen_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        table = "profiles"

@@ -1,0 +1,58 @@
+"""Per-platform audience stats: the current numbers of each account and every sync's snapshot."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.profiles import Profile
+
+
+class Platform(StrEnum):
+    TIKTOK = "TIKTOK"
+    INSTAGRAM = "INSTAGRAM"
+    YOUTUBE = "YOUTUBE"
+    TWITCH = "TWITCH"
+    TWITTER = "TWITTER"
+
+
+class SyncSource(StrEnum):
+    MANUAL = "MANUAL"
+    PROVIDER = "PROVIDER"
+    OAUTH = "OAUTH"
+
+
+class SocialAccount(Model):
+    id = fields.BigIntField(primary_key=True)
+    profile: fields.ForeignKeyRelation[Profile] = fields.ForeignKeyField(
+        "models.Profile", related_name="social_accounts", on_delete=fields.CASCADE
+    )
+    platform = fields.CharEnumField(Platform, max_length=16)
+    handle = fields.CharField(max_length=100, null=True)
+    followers = fields.BigIntField(default=0)
+    engagement = fields.FloatField(null=True)
+    source = fields.CharEnumField(SyncSource, max_length=16, default=SyncSource.MANUAL)
+    state = fields.CharField(max_length=24, default="READY")
+    synced_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "social_accounts"
+        unique_together = (("profile", "platform"),)
+
+
+class StatsSnapshot(Model):
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[SocialAccount] = fields.ForeignKeyField(
+        "models.SocialAccount", related_name="snapshots", on_delete=fields.CASCADE
+    )
+    followers = fields.BigIntField()
+    engagement = fields.FloatField(null=True)
+    source = fields.CharEnumField(SyncSource, max_length=16)
+    taken_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "stats_snapshots"
+        indexes = (("account_id", "taken_at"),)

@@ -1,0 +1,175 @@
+"""Accounts and sessions: register, sign in, rotate and revoke refresh tokens, authenticate."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from adapters.tokens import InvalidTokenError
+from models import Profile, RefreshToken, Role, User
+from resolvers.errors import ErrorCode, FieldError, NotAuthenticatedError, OperationError
+from resolvers.profiles import validate_display_name
+from resolvers.services import Services
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256  # argon2 takes any length; an upper bound keeps hashing cost bounded.
+EMAIL_MAX = 254
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_BAD_CREDENTIALS = "The email or password is incorrect."
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    access_token: str
+    refresh_token: str
+
+
+def normalize_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def _validate_registration(email: str, password: str, display_name: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not email:
+        errors.append(FieldError(("email",), "Enter an email address.", ErrorCode.REQUIRED))
+    elif len(email) > EMAIL_MAX or not _EMAIL.match(email):
+        errors.append(FieldError(("email",), "Enter a valid email address.", ErrorCode.INVALID))
+    if len(password) < PASSWORD_MIN:
+        errors.append(
+            FieldError(
+                ("password",), f"Use at least {PASSWORD_MIN} characters.", ErrorCode.TOO_SHORT
+            )
+        )
+    elif len(password) > PASSWORD_MAX:
+        errors.append(
+            FieldError(("password",), f"Use at most {PASSWORD_MAX} characters.", ErrorCode.TOO_LONG)
+        )
+    errors.extend(validate_display_name(display_name, ("displayName",)))
+    return errors
+
+
+async def register(
+    services: Services, email: str, password: str, role: Role, display_name: str
+) -> Session:
+    email = normalize_email(email)
+    display_name = display_name.strip()
+    errors = _validate_registration(email, password, display_name)
+    if role == Role.ADMIN:
+        errors.append(FieldError(("role",), "Choose CREATOR or BRAND.", ErrorCode.INVALID))
+    if errors:
+        raise OperationError(errors)
+    password_hash = await services.passwords.hash(password)
+    duplicate = OperationError.single(
+        ("email",), "An account with this email already exists.", ErrorCode.DUPLICATE
+    )
+    if await User.filter(email=email).exists():
+        raise duplicate
+    try:
+        async with in_transaction():
+            user = await User.create(email=email, password_hash=password_hash, role=role)
+            await Profile.create(user=user, role=role.value, display_name=display_name)
+    except IntegrityError as exc:  # a concurrent registration of the same email won the race
+        raise duplicate from exc
+    return await _start_session(services, user)
+
+
+async def sign_in(services: Services, email: str, password: str) -> Session:
+    email = normalize_email(email)
+    user = await User.get_or_none(email=email) if len(email) <= EMAIL_MAX else None
+    # Verify even when the user is unknown, so the two failures take the same time.
+    ok = await services.passwords.verify(
+        user.password_hash if user else None, password[: PASSWORD_MAX + 1]
+    )
+    if user is None or not ok:
+        raise OperationError.single(None, _BAD_CREDENTIALS, ErrorCode.INVALID_CREDENTIALS)
+    if user.suspended:
+        raise OperationError.single(None, "This account is suspended.", ErrorCode.ACCOUNT_SUSPENDED)
+    return await _start_session(services, user)
+
+
+async def refresh(services: Services, refresh_token: str) -> Session:
+    """Rotates a refresh token. A token that was already rotated has leaked or been replayed:
+    its whole family is revoked, signing out every session that descends from it."""
+    claims = _decode_refresh(services, refresh_token)
+    row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
+    if row is None or row.revoked_at is not None or row.user_id != claims.user_id:  # type: ignore[attr-defined]
+        raise _invalid_refresh()
+    now = datetime.now(UTC)
+    # Claim the token atomically: of two concurrent refreshes with one token, exactly one wins.
+    claimed = await RefreshToken.filter(id=row.id, used_at=None, revoked_at=None).update(
+        used_at=now
+    )
+    if not claimed:
+        await RefreshToken.filter(family=row.family, revoked_at=None).update(revoked_at=now)
+        raise OperationError.single(
+            ("refreshToken",),
+            "This refresh token was already used; every session from it has been signed out.",
+            ErrorCode.TOKEN_REUSED,
+        )
+    user = await User.get_or_none(id=claims.user_id)
+    if user is None or user.suspended:
+        raise _invalid_refresh()
+    return await _issue(services, user, row.family)
+
+
+async def revoke(services: Services, refresh_token: str) -> None:
+    """Signs out: the refresh token's whole family stops working."""
+    claims = _decode_refresh(services, refresh_token)
+    row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
+    if row is None:
+        raise _invalid_refresh()
+    await RefreshToken.filter(family=row.family, revoked_at=None).update(
+        revoked_at=datetime.now(UTC)
+    )
+
+
+async def authenticate(services: Services, access_token: str) -> User:
+    try:
+        claims = services.tokens.decode(access_token, "access")
+    except InvalidTokenError as exc:
+        raise NotAuthenticatedError(exc.reason) from exc
+    user = await User.get_or_none(id=claims.user_id)
+    if user is None:
+        raise NotAuthenticatedError("The token is invalid.")
+    if user.suspended:
+        raise NotAuthenticatedError("This account is suspended.")
+    return user
+
+
+async def _start_session(services: Services, user: User) -> Session:
+    return await _issue(services, user, secrets.token_hex(16))
+
+
+async def _issue(services: Services, user: User, family: str) -> Session:
+    token, jti, expires = services.tokens.issue_refresh(user.id, family)
+    await RefreshToken.create(
+        user=user,
+        jti_hash=_hash(jti),
+        family=family,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )
+    return Session(user, services.tokens.issue_access(user.id), token)
+
+
+def _decode_refresh(services: Services, token: str):  # noqa: ANN202
+    try:
+        return services.tokens.decode(token, "refresh")
+    except InvalidTokenError as exc:
+        raise OperationError.single(("refreshToken",), exc.reason, ErrorCode.INVALID_TOKEN) from exc
+
+
+def _invalid_refresh() -> OperationError:
+    return OperationError.single(
+        ("refreshToken",), "The refresh token is invalid.", ErrorCode.INVALID_TOKEN
+    )
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()

@@ -1,0 +1,224 @@
+"""Discovery: filtering and keyset-paginating public profiles.
+
+Pagination is by keyset, not offset: a cursor holds the sort value and the id of the last row, and
+the next page starts strictly after that pair, with the id as the tie-break in the same direction.
+Rows that move while a client pages may show up on a later page or not at all, but a page never
+repeats a row and never skips one that stayed put.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from models import Platform, Profile, Role, SocialAccount
+from resolvers.errors import ErrorCode, FieldError, OperationError
+from resolvers.profiles import normalize_niche
+from resolvers.sync import FOLLOWERS_MAX
+
+PAGE_MAX = 100
+PAGE_DEFAULT = 20
+SEARCH_MAX = 100
+FILTER_LIST_MAX = 20
+
+
+class ProfileOrderField(StrEnum):
+    RIZZ_SCORE = "RIZZ_SCORE"
+    TOTAL_FOLLOWERS = "TOTAL_FOLLOWERS"
+    AVG_ENGAGEMENT = "AVG_ENGAGEMENT"
+    UPDATED_AT = "UPDATED_AT"
+
+
+class OrderDirection(StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+_COLUMNS = {
+    ProfileOrderField.RIZZ_SCORE: "rizz_score",
+    ProfileOrderField.TOTAL_FOLLOWERS: "total_followers",
+    ProfileOrderField.AVG_ENGAGEMENT: "avg_engagement",
+    ProfileOrderField.UPDATED_AT: "updated_at",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFilter:
+    search: str | None = None
+    niches: Sequence[str] | None = None
+    platforms: Sequence[Platform] | None = None
+    role: Role | None = None
+    min_followers: int | None = None
+    max_followers: int | None = None
+    min_engagement: float | None = None
+    country: str | None = None
+    city: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileOrder:
+    field: ProfileOrderField = ProfileOrderField.RIZZ_SCORE
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePage:
+    profiles: list[Profile]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+async def search_profiles(
+    filter: ProfileFilter | None,
+    order: ProfileOrder | None,
+    first: int | None,
+    after: str | None,
+) -> ProfilePage:
+    order = order or ProfileOrder()
+    limit = _validate_first(first)
+    query = _filtered(filter or ProfileFilter())
+    column = _COLUMNS[order.field]
+    descending = order.direction is OrderDirection.DESC
+    if after is not None:
+        value, last_id = decode_cursor(after, order.field)
+        op = "lt" if descending else "gt"
+        query = query.filter(
+            Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
+        )
+    sign = "-" if descending else ""
+    rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(limit + 1)
+    page = rows[:limit]
+    return ProfilePage(
+        profiles=page,
+        cursors=[encode_cursor(order.field, getattr(p, column), p.id) for p in page],
+        has_next_page=len(rows) > limit,
+        has_previous_page=after is not None,
+    )
+
+
+def _validate_first(first: int | None) -> int:
+    if first is None:
+        return PAGE_DEFAULT
+    if not 1 <= first <= PAGE_MAX:
+        raise OperationError.single(
+            ("first",), f"first must be from 1 to {PAGE_MAX}.", ErrorCode.OUT_OF_RANGE
+        )
+    return first
+
+
+def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
+    errors: list[FieldError] = []
+    query = Profile.filter(is_public=True, is_active=True, user__suspended=False)
+    if f.search is not None:
+        text = " ".join(f.search.split())
+        if len(text) > SEARCH_MAX:
+            errors.append(
+                FieldError(
+                    ("filter", "search"),
+                    f"Search for at most {SEARCH_MAX} characters.",
+                    ErrorCode.TOO_LONG,
+                )
+            )
+        elif text:
+            query = query.filter(Q(display_name__icontains=text) | Q(bio__icontains=text))
+    if f.niches:
+        if len(f.niches) > FILTER_LIST_MAX:
+            errors.append(
+                FieldError(
+                    ("filter", "niches"),
+                    f"Filter by at most {FILTER_LIST_MAX} niches.",
+                    ErrorCode.TOO_MANY,
+                )
+            )
+        else:
+            tags = [normalize_niche(n) for n in f.niches if normalize_niche(n)]
+            if tags:
+                any_niche = Q(*[Q(niche_tags__contains=f"|{t}|") for t in tags], join_type="OR")
+                query = query.filter(any_niche)
+    if f.platforms:
+        having = SocialAccount.filter(platform__in=list(set(f.platforms))).values("profile_id")
+        query = query.filter(id__in=Subquery(having))
+    if f.role is not None:
+        query = query.filter(role=f.role.value)
+    for name, bound in (("minFollowers", f.min_followers), ("maxFollowers", f.max_followers)):
+        if bound is not None and not 0 <= bound <= FOLLOWERS_MAX * len(Platform):
+            errors.append(
+                FieldError(
+                    ("filter", name), "Enter a follower count of 0 or more.", ErrorCode.OUT_OF_RANGE
+                )
+            )
+    if (
+        f.min_followers is not None
+        and f.max_followers is not None
+        and f.min_followers > f.max_followers
+    ):
+        errors.append(
+            FieldError(
+                ("filter", "minFollowers"),
+                "minFollowers cannot be greater than maxFollowers.",
+                ErrorCode.OUT_OF_RANGE,
+            )
+        )
+    if f.min_followers is not None:
+        query = query.filter(total_followers__gte=f.min_followers)
+    if f.max_followers is not None:
+        query = query.filter(total_followers__lte=f.max_followers)
+    if f.min_engagement is not None:
+        if not (math.isfinite(f.min_engagement) and 0 <= f.min_engagement <= 100):
+            errors.append(
+                FieldError(
+                    ("filter", "minEngagement"),
+                    "Enter a percentage from 0 to 100.",
+                    ErrorCode.OUT_OF_RANGE,
+                )
+            )
+        query = query.filter(avg_engagement__gte=f.min_engagement)
+    for name, value in (("country", f.country), ("city", f.city)):
+        if value is not None and value.strip():
+            if len(value) > SEARCH_MAX:
+                errors.append(FieldError(("filter", name), "Too long.", ErrorCode.TOO_LONG))
+            query = query.filter(**{f"{name}__iexact": value.strip()})
+    if errors:
+        raise OperationError(errors)
+    return query
+
+
+def encode_cursor(field: ProfileOrderField, value: Any, profile_id: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = orjson.dumps([field.value, value, profile_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, field: ProfileOrderField) -> tuple[Any, int]:
+    invalid = OperationError.single(
+        ("after",), "The cursor is invalid for this ordering.", ErrorCode.INVALID
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, value, profile_id = orjson.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise invalid from None
+    if name != field.value or isinstance(profile_id, bool) or not isinstance(profile_id, int):
+        raise invalid
+    try:
+        if field is ProfileOrderField.UPDATED_AT:
+            value = datetime.fromisoformat(value)
+        elif field is ProfileOrderField.AVG_ENGAGEMENT:
+            value = float(value)
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(value)
+    except (ValueError, TypeError):
+        raise invalid from None
+    return value, profile_id

@@ -1,0 +1,276 @@
+"""The sync path: every change to a profile's platform stats goes through ``apply_sync``.
+
+Manual syncs (GraphQL, REST), batch syncs and — later — provider and OAuth refreshes all end in the
+same function, which inside one transaction validates, upserts each account, appends a snapshot
+and recomputes the profile's aggregates, and after commit publishes one event. Concurrent syncs of
+one profile serialize on the profile's row lock (PostgreSQL) or on the single connection (SQLite),
+so none loses another's update.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import orjson
+from tortoise.transactions import in_transaction
+
+from models import Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
+from resolvers.aggregates import Aggregates, recompute_profile_aggregates
+from resolvers.errors import ErrorCode, FieldError, OperationError, RateLimitedError
+from resolvers.services import Services
+
+# Above the largest real accounts (Instagram's biggest is under 700M) with room to grow, and
+# still inside GraphQL's 32-bit Int so per-platform counts keep their contract type.
+FOLLOWERS_MAX = 2_000_000_000
+ENGAGEMENT_MAX = 100.0
+BATCH_MAX = 100
+
+
+class ErrorPolicy(StrEnum):
+    REJECT_EVERYTHING = "REJECT_EVERYTHING"
+    REJECT_FAILED_ROWS = "REJECT_FAILED_ROWS"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncItem:
+    """One platform's numbers as the client sent them: not yet trusted, hence ``object``."""
+
+    platform: object
+    followers: object
+    engagement: object = None
+    handle: str | None = None
+
+
+@dataclass(slots=True)
+class ItemResult:
+    platform: Platform | None
+    account: SocialAccount | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SyncOutcome:
+    profile: Profile
+    results: list[ItemResult]
+    aggregates: Aggregates | None
+
+    @property
+    def count(self) -> int:
+        return sum(1 for r in self.results if r.account is not None)
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return [e for r in self.results for e in r.errors]
+
+
+def parse_platform(value: object) -> Platform | None:
+    if isinstance(value, Platform):
+        return value
+    if isinstance(value, str):
+        try:
+            return Platform(value.strip().upper())
+        except ValueError:
+            return None
+    return None
+
+
+def validate_sync_item(item: SyncItem, path: tuple[str, ...] = ()) -> list[FieldError]:
+    """The one validation of a platform's numbers, for every way they arrive."""
+    errors: list[FieldError] = []
+    if parse_platform(item.platform) is None:
+        errors.append(
+            FieldError(
+                (*path, "platform"),
+                "Choose one of TIKTOK, INSTAGRAM, YOUTUBE, TWITCH, TWITTER.",
+                ErrorCode.INVALID,
+            )
+        )
+    followers = item.followers
+    if followers is None:
+        errors.append(
+            FieldError((*path, "followers"), "Enter the follower count.", ErrorCode.REQUIRED)
+        )
+    elif isinstance(followers, bool) or not isinstance(followers, int):
+        errors.append(
+            FieldError((*path, "followers"), "Followers must be a whole number.", ErrorCode.INVALID)
+        )
+    elif not 0 <= followers <= FOLLOWERS_MAX:
+        errors.append(
+            FieldError(
+                (*path, "followers"),
+                f"Followers must be from 0 to {FOLLOWERS_MAX:,}.",
+                ErrorCode.OUT_OF_RANGE,
+            )
+        )
+    engagement = item.engagement
+    if engagement is not None:
+        if isinstance(engagement, bool) or not isinstance(engagement, int | float):
+            errors.append(
+                FieldError((*path, "engagement"), "Engagement must be a number.", ErrorCode.INVALID)
+            )
+        elif not math.isfinite(engagement):
+            errors.append(
+                FieldError(
+                    (*path, "engagement"), "Engagement must be a finite number.", ErrorCode.INVALID
+                )
+            )
+        elif not 0 <= engagement <= ENGAGEMENT_MAX:
+            errors.append(
+                FieldError(
+                    (*path, "engagement"),
+                    "Engagement must be a percentage from 0 to 100.",
+                    ErrorCode.OUT_OF_RANGE,
+                )
+            )
+    return errors
+
+
+async def check_sync_rate(services: Services, user: User) -> None:
+    retry_after = await services.sync_limiter.hit(f"user:{user.id}")
+    if retry_after is not None:
+        raise RateLimitedError(retry_after)
+
+
+async def sync_manual(
+    services: Services,
+    user: User,
+    items: Sequence[SyncItem],
+    error_policy: ErrorPolicy = ErrorPolicy.REJECT_EVERYTHING,
+    *,
+    batch: bool = False,
+) -> SyncOutcome:
+    """A sync the user typed in: rate limited per user, then the one sync path."""
+    await check_sync_rate(services, user)
+    return await apply_sync(
+        services, user.id, items, error_policy, source=SyncSource.MANUAL, batch=batch
+    )
+
+
+async def apply_sync(
+    services: Services,
+    user_id: int,
+    items: Sequence[SyncItem],
+    error_policy: ErrorPolicy = ErrorPolicy.REJECT_EVERYTHING,
+    *,
+    source: SyncSource,
+    batch: bool = True,
+) -> SyncOutcome:
+    """Validates and stores one or more platforms' stats for the profile of ``user_id``."""
+    if batch and not items:
+        raise OperationError.single(("items",), "Send at least one item.", ErrorCode.REQUIRED)
+    if len(items) > BATCH_MAX:
+        raise OperationError.single(
+            ("items",), f"Send at most {BATCH_MAX} items at once.", ErrorCode.TOO_MANY
+        )
+    results = _validate_items(items, batch)
+    failed = any(r.errors for r in results)
+    if not batch and failed:
+        raise OperationError(results[0].errors)
+    async with in_transaction():
+        profile = await Profile.select_for_update().get(user_id=user_id)
+        now = datetime.now(UTC)  # taken under the lock, so sync times follow commit order
+        if failed and error_policy is ErrorPolicy.REJECT_EVERYTHING:
+            return SyncOutcome(profile, results, None)
+        for item, result in zip(items, results, strict=True):
+            if not result.errors:
+                result.account = await _store(profile, item, source, now)
+        aggregates = None
+        if any(r.account is not None for r in results):
+            aggregates = await recompute_profile_aggregates(profile, now)
+            await profile.save(
+                update_fields=["total_followers", "avg_engagement", "rizz_score", "updated_at"]
+            )
+    if aggregates is not None:
+        await publish_stats_updated(services, profile, aggregates)
+    return SyncOutcome(profile, results, aggregates)
+
+
+def _validate_items(items: Sequence[SyncItem], batch: bool) -> list[ItemResult]:
+    platforms = [parse_platform(i.platform) for i in items]
+    repeated = {p for p, n in Counter(p for p in platforms if p is not None).items() if n > 1}
+    results = []
+    for index, (item, platform) in enumerate(zip(items, platforms, strict=True)):
+        path = ("items", str(index)) if batch else ()
+        errors = validate_sync_item(item, path)
+        if platform in repeated:
+            errors.append(
+                FieldError(
+                    (*path, "platform"),
+                    f"{platform} appears more than once in this batch.",
+                    ErrorCode.DUPLICATE,
+                )
+            )
+        results.append(ItemResult(platform, errors=errors))
+    return results
+
+
+async def _store(
+    profile: Profile, item: SyncItem, source: SyncSource, now: datetime
+) -> SocialAccount:
+    platform = parse_platform(item.platform)
+    assert platform is not None and isinstance(item.followers, int)
+    engagement = None if item.engagement is None else float(item.engagement)  # type: ignore[arg-type]
+    account = await SocialAccount.get_or_none(profile_id=profile.id, platform=platform)
+    if account is None:
+        account = await SocialAccount.create(
+            profile=profile,
+            platform=platform,
+            followers=item.followers,
+            engagement=engagement,
+            source=source,
+            synced_at=now,
+            handle=item.handle,
+        )
+    else:
+        account.followers = item.followers
+        account.engagement = engagement
+        account.source = source
+        account.synced_at = now
+        account.state = "READY"
+        if item.handle is not None:
+            account.handle = item.handle
+        await account.save()
+    await StatsSnapshot.create(
+        account=account,
+        followers=item.followers,
+        engagement=engagement,
+        source=source,
+        taken_at=now,
+    )
+    return account
+
+
+def profile_topic(profile_id: int) -> str:
+    return f"Profile:{profile_id}"
+
+
+async def publish_stats_updated(
+    services: Services, profile: Profile, aggregates: Aggregates
+) -> None:
+    """After commit: one event naming what changed, for subscriptions and cache invalidation."""
+    message = orjson.dumps(
+        {
+            "type": "STATS_UPDATED",
+            "profile": profile.id,
+            "totalFollowers": aggregates.total_followers,
+            "avgEngagement": aggregates.avg_engagement,
+            "rizzScore": aggregates.rizz_score,
+            "tags": [profile_topic(profile.id), "Discovery"],
+        }
+    )
+    await services.broker.publish(profile_topic(profile.id), message)
+    await services.broker.publish("Discovery", message)
+
+
+async def snapshots_of(account_id: int, first: int, before_id: int | None) -> list[StatsSnapshot]:
+    """Newest first (snapshots are appended under the profile lock, so id order is time order);
+    ``first + 1`` rows so the caller can tell whether more remain."""
+    query = StatsSnapshot.filter(account_id=account_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(first + 1)

@@ -1,0 +1,183 @@
+"""REST compatibility: the routes the existing frontend calls, answering in its original format.
+
+They call the same operations as the GraphQL mutations (``resolvers.sync.sync_manual``); only the
+envelope differs. Validation failures are reported the way the original Joi-validated API did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from models import Platform, Profile, SocialAccount, User
+from resolvers import auth
+from resolvers.errors import (
+    ErrorCode,
+    FieldError,
+    NotAuthenticatedError,
+    OperationError,
+    RateLimitedError,
+)
+from resolvers.profiles import accounts_by_profile, profile_of
+from resolvers.services import Services
+from resolvers.sync import SyncItem, sync_manual
+
+_ALLOWED_KEYS = {"followers", "engagement"}
+_PLATFORM_PATHS = {p.value.lower(): p for p in Platform}
+
+
+def _json(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+async def _authenticate(request: Request, services: Services) -> User:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticatedError("No token provided")
+    return await auth.authenticate(services, token.strip())
+
+
+def _unauthorized(reason: str) -> Response:
+    return _json({"message": "Unauthorized", "error": reason}, 401)
+
+
+def _joi_type(error: FieldError, value: object) -> str:
+    if error.code is ErrorCode.REQUIRED:
+        return "any.required"
+    if error.code is ErrorCode.OUT_OF_RANGE:
+        return "number.min" if isinstance(value, int | float) and value < 0 else "number.max"
+    if error.field and error.field[-1] == "followers" and isinstance(value, float):
+        return "number.integer"
+    return "number.base"
+
+
+def _validation_failed(details: list[dict[str, Any]]) -> Response:
+    return _json({"message": "Validation failed", "details": details}, 400)
+
+
+def _detail(message: str, key: str, type_: str, value: object = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"label": key, "key": key}
+    if value is not None:
+        context["value"] = value
+    return {"message": message, "path": [key], "type": type_, "context": context}
+
+
+def profile_document(profile: Profile, accounts: list[SocialAccount]) -> dict[str, Any]:
+    """The profile as the original API returned it."""
+    breakdown = {
+        a.platform.value.lower(): {
+            "followers": a.followers,
+            "engagement": a.engagement if a.engagement is not None else 0,
+            "lastSynced": a.synced_at.isoformat(),
+        }
+        for a in accounts
+    }
+    return {
+        "id": str(profile.id),
+        "displayName": profile.display_name,
+        "bio": profile.bio,
+        "avatarUrl": profile.avatar_url,
+        "niches": profile.niches,
+        "location": {"city": profile.city, "state": profile.state, "country": profile.country},
+        "isPublic": profile.is_public,
+        "rizzScore": profile.rizz_score,
+        "stats": {
+            "platformBreakdown": breakdown,
+            "totalFollowers": profile.total_followers,
+            "avgEngagement": profile.avg_engagement,
+        },
+        "updatedAt": profile.updated_at.isoformat(),
+    }
+
+
+async def social_sync(request: Request) -> Response:
+    services: Services = request.state.services
+    try:
+        user = await _authenticate(request, services)
+    except NotAuthenticatedError as exc:
+        return _unauthorized(str(exc))
+    platform = _PLATFORM_PATHS.get(request.path_params["platform"].lower())
+    if platform is None:
+        return _json(
+            {
+                "message": "Invalid platform type",
+                "error": f"Platform must be one of: {', '.join(_PLATFORM_PATHS)}",
+            },
+            400,
+        )
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return _validation_failed(
+            [_detail("Request body must be valid JSON", "body", "object.base")]
+        )
+    if not isinstance(body, dict):
+        return _validation_failed(
+            [_detail('"value" must be of type object', "value", "object.base")]
+        )
+    unknown = [k for k in body if k not in _ALLOWED_KEYS]
+    if unknown:
+        return _validation_failed(
+            [_detail(f'"{k}" is not allowed', str(k), "object.unknown") for k in unknown]
+        )
+    item = SyncItem(
+        platform=platform, followers=body.get("followers"), engagement=body.get("engagement")
+    )
+    try:
+        outcome = await sync_manual(services, user, [item])
+    except RateLimitedError as exc:
+        return _json(
+            {
+                "message": "Too many requests",
+                "error": exc.errors[0].message,
+                "retryAfter": exc.retry_after_seconds,
+            },
+            429,
+            {"Retry-After": str(exc.retry_after_seconds)},
+        )
+    except OperationError as exc:
+        return _validation_failed(
+            [
+                _detail(
+                    e.message,
+                    e.field[-1] if e.field else "value",
+                    _joi_type(e, body.get(e.field[-1]) if e.field else None),
+                    body.get(e.field[-1]) if e.field else None,
+                )
+                for e in exc.errors
+            ]
+        )
+    accounts = (await accounts_by_profile([outcome.profile.id]))[0]
+    return _json(
+        {
+            "success": True,
+            "message": f"Social media {platform.value.capitalize()} synced successfully",
+            "profile": profile_document(outcome.profile, accounts),
+        }
+    )
+
+
+async def my_profile(request: Request) -> Response:
+    services: Services = request.state.services
+    try:
+        user = await _authenticate(request, services)
+    except NotAuthenticatedError as exc:
+        return _unauthorized(str(exc))
+    profile = await profile_of(user)
+    accounts = (await accounts_by_profile([profile.id]))[0]
+    return _json({"success": True, "profile": profile_document(profile, accounts)})
+
+
+routes = [
+    Route("/api/v1/profiles/social-sync/{platform}", social_sync, methods=["POST"]),
+    Route("/api/v1/profiles/me", my_profile, methods=["GET"]),
+]

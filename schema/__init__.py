@@ -1,0 +1,71 @@
+"""Builds the schema from each domain's Query / Mutation parts, with its protections."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from resolvers import profiles as profile_ops
+from schema.accounts import AccountMutation, AccountQuery, User
+from schema.context import Info
+from schema.discovery import DiscoveryQuery
+from schema.extensions import MaskAndLogErrors
+from schema.node import Node, decode_id
+from schema.profiles import Profile, ProfileMutation, ProfileQuery
+from schema.scalars import SCALARS
+from schema.sync import SyncMutation
+from settings import Settings
+
+CACHE_SIZE = 1024
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(
+        description="Any object by its global ID; null when absent or not visible to you."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        decoded = decode_id(id)
+        if decoded is None:
+            return None
+        type_name, pk = decoded
+        viewer = await info.context.viewer()
+        if type_name == "Profile":
+            model = await profile_ops.visible_profile(viewer, pk)
+            return Profile.from_model(model) if model else None
+        if type_name == "User" and viewer is not None and viewer.id == pk:
+            return User.from_model(viewer)
+        return None
+
+
+Query = merge_types("Query", (AccountQuery, NodeQuery, ProfileQuery, DiscoveryQuery))
+Mutation = merge_types("Mutation", (AccountMutation, ProfileMutation, SyncMutation))
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[object] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        MaskAndLogErrors,
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Profile, User],
+        extensions=extensions,  # type: ignore[arg-type]
+        config=StrawberryConfig(scalar_map=SCALARS, batching_config=None),
+    )

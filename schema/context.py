@@ -1,0 +1,65 @@
+"""The request context: built fresh for every request and every websocket connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from models import User
+from resolvers import auth
+from resolvers.errors import NotAuthenticatedError
+from resolvers.services import Services
+from schema.errors import unauthenticated
+from schema.loaders import Loaders
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    services: Services
+    request_id: str
+    authorization: str | None
+    loaders: Loaders = field(default_factory=Loaders)
+    _viewer: User | None = None
+    _viewer_error: str | None = None
+    _resolved: bool = False
+
+    async def viewer(self) -> User | None:
+        """The signed-in user, or None when no token was sent. A token that was sent but is
+        invalid is an error, so clients learn to refresh instead of silently acting anonymous."""
+        if not self._resolved:
+            self._resolved = True
+            token = _bearer(self.authorization)
+            if token is not None:
+                try:
+                    self._viewer = await auth.authenticate(self.services, token)
+                except NotAuthenticatedError as exc:
+                    self._viewer_error = str(exc)
+            elif self.authorization:
+                self._viewer_error = "Send the token as 'Authorization: Bearer <token>'."
+        if self._viewer_error is not None:
+            raise unauthenticated(self._viewer_error)
+        return self._viewer
+
+    async def require_viewer(self) -> User:
+        user = await self.viewer()
+        if user is None:
+            raise unauthenticated()
+        return user
+
+
+Info = strawberry.Info[Context, None]
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

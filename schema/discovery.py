@@ -1,0 +1,105 @@
+"""Discovery: `profiles(filter, orderBy, first, after)` over public, active profiles."""
+
+from __future__ import annotations
+
+import strawberry
+
+from models import Platform as PlatformEnum
+from models import Role as RoleEnum
+from resolvers import discovery as ops
+from resolvers.errors import OperationError
+from schema.context import Info
+from schema.errors import bad_user_input
+from schema.profiles import PageInfo, Platform, Profile, Role
+from schema.scalars import BigInt
+
+ProfileOrderField = strawberry.enum(ops.ProfileOrderField, name="ProfileOrderField")
+OrderDirection = strawberry.enum(ops.OrderDirection, name="OrderDirection")
+
+
+@strawberry.input(description="All given conditions must hold.")
+class ProfileFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Text in the display name or bio."
+    )
+    niches: list[str] | None = strawberry.field(default=None, description="Any of these niches.")
+    platforms: list[Platform] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Has synced any of these platforms."
+    )
+    role: Role | None = None  # type: ignore[valid-type]
+    min_followers: BigInt | None = None
+    max_followers: BigInt | None = None
+    min_engagement: float | None = None
+    country: str | None = None
+    city: str | None = None
+
+
+@strawberry.input
+class ProfileOrder:
+    field: ProfileOrderField = ops.ProfileOrderField.RIZZ_SCORE  # type: ignore[valid-type]
+    direction: OrderDirection = ops.OrderDirection.DESC  # type: ignore[valid-type]
+
+
+@strawberry.type
+class ProfileEdge:
+    cursor: str
+    node: Profile
+
+
+@strawberry.type
+class ProfileConnection:
+    edges: list[ProfileEdge]
+    page_info: PageInfo
+
+
+def _filter(f: ProfileFilter | None) -> ops.ProfileFilter | None:
+    if f is None:
+        return None
+    return ops.ProfileFilter(
+        search=f.search,
+        niches=f.niches,
+        platforms=[PlatformEnum(p) for p in f.platforms] if f.platforms else None,
+        role=RoleEnum(f.role) if f.role else None,
+        min_followers=f.min_followers,
+        max_followers=f.max_followers,
+        min_engagement=f.min_engagement,
+        country=f.country,
+        city=f.city,
+    )
+
+
+@strawberry.type
+class DiscoveryQuery:
+    @strawberry.field(description=f"Find public profiles. `first` is at most {ops.PAGE_MAX}.")
+    async def profiles(
+        self,
+        info: Info,
+        filter: ProfileFilter | None = None,
+        order_by: ProfileOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ProfileConnection:
+        order = (
+            ops.ProfileOrder(
+                ops.ProfileOrderField(order_by.field), ops.OrderDirection(order_by.direction)
+            )
+            if order_by
+            else None
+        )
+        try:
+            page = await ops.search_profiles(_filter(filter), order, first, after)
+        except OperationError as exc:
+            raise bad_user_input(exc) from None
+        edges = [
+            ProfileEdge(cursor=c, node=Profile.from_model(p))
+            for p, c in zip(page.profiles, page.cursors, strict=True)
+        ]
+        return ProfileConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

@@ -1,0 +1,61 @@
+"""The one boundary where operation errors become GraphQL values or top-level errors."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from resolvers.errors import ErrorCode as ErrorCodeEnum
+from resolvers.errors import FieldError, OperationError
+
+ErrorCode = strawberry.enum(
+    ErrorCodeEnum, name="ErrorCode", description="Why an input was refused; stable for clients."
+)
+
+
+@strawberry.type(description="A problem with the input; nothing was changed because of it.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path to the input field at fault, e.g. ["items", "2", "followers"]; '
+        "null when the whole input is at fault."
+    )
+    message: str = strawberry.field(description="A sentence to show to the user.")
+    code: ErrorCode = strawberry.field(description="A stable code to branch on.")  # type: ignore[valid-type]
+
+
+def user_errors(error: OperationError | list[FieldError]) -> list[UserError]:
+    errors = error.errors if isinstance(error, OperationError) else error
+    return [
+        UserError(
+            field=list(e.field) if e.field is not None else None, message=e.message, code=e.code
+        )
+        for e in errors
+    ]
+
+
+class PublicError(GraphQLError):
+    """A top-level error meant for the client, never masked."""
+
+    def __init__(self, message: str, code: str, **extensions: object) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+def unauthenticated(message: str = "Sign in to do this.") -> PublicError:
+    return PublicError(message, "UNAUTHENTICATED")
+
+
+def bad_user_input(error: OperationError) -> PublicError:
+    first = error.errors[0]
+    return PublicError(
+        str(error),
+        "BAD_USER_INPUT",
+        userErrors=[
+            {
+                "field": list(e.field) if e.field else None,
+                "message": e.message,
+                "code": e.code.value,
+            }
+            for e in error.errors
+        ],
+        field=list(first.field) if first.field else None,
+    )

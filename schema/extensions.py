@@ -1,0 +1,49 @@
+"""Query protection and error masking."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+log = logging.getLogger("creatorgraph.errors")
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask bugs, not answers: errors raised on purpose (GraphQLError subclasses, including
+    UNAUTHENTICATED and BAD_USER_INPUT) and query/variable errors (no original exception) pass."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskAndLogErrors(MaskErrors):
+    """Masks unexpected errors as "Unexpected error." and logs each with the request id, so an
+    operator can find the stack trace a client reports."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=self._mask)
+
+    def _mask(self, error: GraphQLError) -> bool:
+        if not should_mask(error):
+            return False
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", "-")
+        log.error(
+            "unexpected error (request %s) at %s",
+            request_id,
+            error.path,
+            exc_info=error.original_error,
+        )
+        return True
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        if request_id:
+            masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        return masked
+
+
+ExtensionFactory = Callable[[], object]

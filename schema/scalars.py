@@ -1,0 +1,46 @@
+"""Custom scalars. ``BigInt`` carries counts that can pass GraphQL's 32-bit ``Int`` (total
+followers, views, likes) as plain JSON numbers, exact up to 2^53."""
+
+from __future__ import annotations
+
+from typing import NewType
+
+import strawberry
+from graphql import IntValueNode, ValueNode
+from strawberry.types.scalar import ScalarDefinition
+
+BigInt = NewType("BigInt", int)
+
+BIGINT_MAX = 2**53 - 1
+
+
+def _parse_bigint(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"BigInt must be a whole number, not {value!r}")
+    if not -BIGINT_MAX <= value <= BIGINT_MAX:
+        raise ValueError("BigInt must be within ±(2^53 − 1)")
+    return value
+
+
+def _parse_bigint_literal(node: ValueNode, _variables: object = None) -> int:
+    if not isinstance(node, IntValueNode):
+        raise ValueError("BigInt must be a whole number")
+    return _parse_bigint(int(node.value))
+
+
+def _serialize_bigint(value: object) -> int:
+    return int(value)  # type: ignore[call-overload]
+
+
+SCALARS: dict[object, ScalarDefinition] = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="A whole number sent as a JSON number; exact up to 2^53 − 1.",
+        serialize=_serialize_bigint,
+        parse_value=_parse_bigint,
+        parse_literal=_parse_bigint_literal,
+    )
+}

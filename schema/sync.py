@@ -1,0 +1,114 @@
+"""Stats sync: `socialSync` and `socialSyncBatch`, thin calls into the one sync path."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import sync as ops
+from resolvers.errors import OperationError
+from schema.context import Info
+from schema.errors import UserError, user_errors
+from schema.profiles import Platform, PlatformStats, Profile
+from schema.scalars import BigInt
+
+ErrorPolicy = strawberry.enum(
+    ops.ErrorPolicy,
+    name="ErrorPolicy",
+    description="REJECT_EVERYTHING saves nothing if any item fails; REJECT_FAILED_ROWS saves "
+    "the items that pass.",
+)
+
+
+@strawberry.input(description="One platform's numbers.")
+class SocialSyncInput:
+    platform: Platform  # type: ignore[valid-type]
+    followers: BigInt = strawberry.field(
+        description=f"Followers, a whole number from 0 to {ops.FOLLOWERS_MAX:,}."
+    )
+    engagement: float | None = strawberry.field(
+        default=None, description="Engagement rate in percent, 0–100; omit when unknown."
+    )
+
+
+@strawberry.input
+class SocialSyncBatchInput:
+    items: list[SocialSyncInput] = strawberry.field(
+        description=f"At most {ops.BATCH_MAX} items, each platform at most once."
+    )
+    error_policy: ErrorPolicy = ops.ErrorPolicy.REJECT_EVERYTHING  # type: ignore[valid-type]
+
+
+@strawberry.type
+class SocialSyncPayload:
+    profile: Profile | None
+    stats: PlatformStats | None = strawberry.field(description="The synced platform's stats.")
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="What happened to one item of a batch.")
+class SocialSyncBatchResult:
+    platform: Platform | None  # type: ignore[valid-type]
+    stats: PlatformStats | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class SocialSyncBatchPayload:
+    count: int = strawberry.field(description="How many items were saved.")
+    results: list[SocialSyncBatchResult]
+    profile: Profile | None
+    user_errors: list[UserError]
+
+
+def _item(data: SocialSyncInput) -> ops.SyncItem:
+    return ops.SyncItem(
+        platform=data.platform, followers=data.followers, engagement=data.engagement
+    )
+
+
+@strawberry.type
+class SyncMutation:
+    @strawberry.mutation(description="Set one platform's numbers by hand.")
+    async def social_sync(self, info: Info, input: SocialSyncInput) -> SocialSyncPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            outcome = await ops.sync_manual(info.context.services, viewer, [_item(input)])
+        except OperationError as exc:
+            return SocialSyncPayload(profile=None, stats=None, user_errors=user_errors(exc))
+        account = outcome.results[0].account
+        return SocialSyncPayload(
+            profile=Profile.from_model(outcome.profile),
+            stats=PlatformStats.from_model(account) if account else None,
+            user_errors=[],
+        )
+
+    @strawberry.mutation(description="Set several platforms' numbers in one transaction.")
+    async def social_sync_batch(
+        self, info: Info, input: SocialSyncBatchInput
+    ) -> SocialSyncBatchPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            outcome = await ops.sync_manual(
+                info.context.services,
+                viewer,
+                [_item(i) for i in input.items],
+                ops.ErrorPolicy(input.error_policy),
+                batch=True,
+            )
+        except OperationError as exc:
+            return SocialSyncBatchPayload(
+                count=0, results=[], profile=None, user_errors=user_errors(exc)
+            )
+        return SocialSyncBatchPayload(
+            count=outcome.count,
+            results=[
+                SocialSyncBatchResult(
+                    platform=r.platform,
+                    stats=PlatformStats.from_model(r.account) if r.account else None,
+                    errors=user_errors(r.errors),
+                )
+                for r in outcome.results
+            ],
+            profile=Profile.from_model(outcome.profile),
+            user_errors=user_errors(outcome.errors),
+        )
