@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=config):
             broker = InProcessBroker()
             services = Services.from_settings(settings, broker)
+            app.state.services = services  # for operators' tooling and tests; handlers use scope
             try:
                 yield {"services": services, "settings": settings}
             finally:

@@ -36,6 +36,19 @@ class SocialAccount(Model):
     source = fields.CharEnumField(SyncSource, max_length=16, default=SyncSource.MANUAL)
     state = fields.CharField(max_length=24, default="READY")
     synced_at = fields.DatetimeField()
+    # What a provider or OAuth fetch adds beyond the numbers (null for manual syncs).
+    platform_user_id = fields.CharField(max_length=100, null=True)
+    display_name = fields.CharField(max_length=200, null=True)
+    avatar_url = fields.CharField(max_length=2048, null=True)
+    verified = fields.BooleanField(null=True)
+    following = fields.BigIntField(null=True)
+    content_count = fields.BigIntField(null=True)
+    total_likes = fields.BigIntField(null=True)
+    total_views = fields.BigIntField(null=True)
+    engagement_method = fields.CharField(max_length=64, null=True)
+    count_precision = fields.CharField(max_length=16, null=True)  # EXACT, ROUNDED, HIDDEN
+    provider = fields.CharField(max_length=32, null=True)
+    fetched_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
