@@ -6,6 +6,8 @@ envelope differs. Validation failures are reported the way the original Joi-vali
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import orjson
@@ -50,12 +52,18 @@ def _unauthorized(reason: str) -> Response:
     return _json({"message": "Unauthorized", "error": reason}, 401)
 
 
-def _joi_type(error: FieldError, value: object) -> str:
+def _joi_type(error: FieldError, present: bool, value: object) -> str:
     if error.code is ErrorCode.REQUIRED:
-        return "any.required"
+        # Joi: an absent key is "any.required"; a null one is a value of the wrong type.
+        return "number.base" if present else "any.required"
     if error.code is ErrorCode.OUT_OF_RANGE:
         return "number.min" if isinstance(value, int | float) and value < 0 else "number.max"
-    if error.field and error.field[-1] == "followers" and isinstance(value, float):
+    if (
+        error.field
+        and error.field[-1] == "followers"
+        and isinstance(value, float)
+        and math.isfinite(value)
+    ):
         return "number.integer"
     return "number.base"
 
@@ -64,11 +72,64 @@ def _validation_failed(details: list[dict[str, Any]]) -> Response:
     return _json({"message": "Validation failed", "details": details}, 400)
 
 
-def _detail(message: str, key: str, type_: str, value: object = None) -> dict[str, Any]:
+_ABSENT = object()
+_INT_MAX = 2**63 - 1
+_LONG_INT_DIGITS = 100
+
+
+def _text(value: str) -> str:
+    """A string the response can carry: JSON escapes may decode to lone surrogates, which are not
+    valid UTF-8; they are echoed as replacement characters."""
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def _echo(value: object) -> object:
+    """The client's value as it can be echoed back in ``context.value`` (Joi echoes it)."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -_INT_MAX <= value <= _INT_MAX else float(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return None  # objects and arrays are not echoed
+
+
+def _detail(message: str, key: str, type_: str, value: object = _ABSENT) -> dict[str, Any]:
+    key = _text(key)
     context: dict[str, Any] = {"label": key, "key": key}
-    if value is not None:
-        context["value"] = value
+    if value is not _ABSENT:
+        context["value"] = _echo(value)
     return {"message": message, "path": [key], "type": type_, "context": context}
+
+
+def _parse_int(digits: str) -> int:
+    # Python refuses to convert more than 4,300 digits (ValueError); any number this long is far
+    # out of range anyway, so it stands in as a huge value of the same sign.
+    if len(digits) > _LONG_INT_DIGITS:
+        return -(10**_LONG_INT_DIGITS) if digits.startswith("-") else 10**_LONG_INT_DIGITS
+    return int(digits)
+
+
+def _parse_body(raw: bytes) -> object:
+    """The request body as JSON. An empty body is ``{}`` (as Express's JSON parser gave the
+    original API). ``NaN`` and ``Infinity`` parse to floats so validation names the field they
+    were sent in. Raises ValueError when the body is not JSON."""
+    if not raw:
+        return {}
+    try:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return json.loads(raw.decode("utf-8"), parse_constant=float, parse_int=_parse_int)
+    except RecursionError as exc:  # nested deeper than the interpreter's stack
+        raise ValueError("The body is nested too deeply.") from exc
+
+
+def _number(value: object) -> object:
+    """JavaScript has one number type, so Joi took ``1000.0`` and ``1e3`` as whole numbers (as
+    GraphQL's BigInt does)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def profile_document(profile: Profile, accounts: list[SocialAccount]) -> dict[str, Any]:
@@ -115,8 +176,8 @@ async def social_sync(request: Request) -> Response:
             400,
         )
     try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
+        body = _parse_body(await request.body())
+    except ValueError:
         return _validation_failed(
             [_detail("Request body must be valid JSON", "body", "object.base")]
         )
@@ -127,10 +188,12 @@ async def social_sync(request: Request) -> Response:
     unknown = [k for k in body if k not in _ALLOWED_KEYS]
     if unknown:
         return _validation_failed(
-            [_detail(f'"{k}" is not allowed', str(k), "object.unknown") for k in unknown]
+            [_detail(f'"{_text(k)}" is not allowed', k, "object.unknown") for k in unknown]
         )
     item = SyncItem(
-        platform=platform, followers=body.get("followers"), engagement=body.get("engagement")
+        platform=platform,
+        followers=_number(body.get("followers")),
+        engagement=body.get("engagement"),
     )
     try:
         outcome = await sync_manual(services, user, [item])
@@ -145,17 +208,7 @@ async def social_sync(request: Request) -> Response:
             {"Retry-After": str(exc.retry_after_seconds)},
         )
     except OperationError as exc:
-        return _validation_failed(
-            [
-                _detail(
-                    e.message,
-                    e.field[-1] if e.field else "value",
-                    _joi_type(e, body.get(e.field[-1]) if e.field else None),
-                    body.get(e.field[-1]) if e.field else None,
-                )
-                for e in exc.errors
-            ]
-        )
+        return _validation_failed([_field_detail(e, body) for e in exc.errors])
     accounts = (await accounts_by_profile([outcome.profile.id]))[0]
     return _json(
         {
@@ -164,6 +217,12 @@ async def social_sync(request: Request) -> Response:
             "profile": profile_document(outcome.profile, accounts),
         }
     )
+
+
+def _field_detail(error: FieldError, body: dict[str, Any]) -> dict[str, Any]:
+    key = error.field[-1] if error.field else "value"
+    value = body.get(key, _ABSENT)
+    return _detail(error.message, key, _joi_type(error, value is not _ABSENT, value), value)
 
 
 async def my_profile(request: Request) -> Response:
