@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from resolvers.services import Services
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256  # argon2 takes any length; an upper bound keeps hashing cost bounded.
 EMAIL_MAX = 254
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+\Z")
 _BAD_CREDENTIALS = "The email or password is incorrect."
 
 
@@ -35,11 +36,21 @@ def normalize_email(raw: str) -> str:
     return raw.strip().lower()
 
 
+def is_valid_email(email: str) -> bool:
+    """A normalized email is plausible: one ``@``, a dotted domain, no spaces or control or
+    format characters (PostgreSQL refuses NUL in text, and no mailbox has them)."""
+    return (
+        len(email) <= EMAIL_MAX
+        and _EMAIL.match(email) is not None
+        and not any(unicodedata.category(ch).startswith("C") for ch in email)
+    )
+
+
 def _validate_registration(email: str, password: str, display_name: str) -> list[FieldError]:
     errors: list[FieldError] = []
     if not email:
         errors.append(FieldError(("email",), "Enter an email address.", ErrorCode.REQUIRED))
-    elif len(email) > EMAIL_MAX or not _EMAIL.match(email):
+    elif not is_valid_email(email):
         errors.append(FieldError(("email",), "Enter a valid email address.", ErrorCode.INVALID))
     if len(password) < PASSWORD_MIN:
         errors.append(
@@ -82,7 +93,8 @@ async def register(
 
 async def sign_in(services: Services, email: str, password: str) -> Session:
     email = normalize_email(email)
-    user = await User.get_or_none(email=email) if len(email) <= EMAIL_MAX else None
+    # No account has an email that registration would refuse; don't send one to the database.
+    user = await User.get_or_none(email=email) if is_valid_email(email) else None
     # Verify even when the user is unknown, so the two failures take the same time.
     ok = await services.passwords.verify(
         user.password_hash if user else None, password[: PASSWORD_MAX + 1]
@@ -90,7 +102,7 @@ async def sign_in(services: Services, email: str, password: str) -> Session:
     if user is None or not ok:
         raise OperationError.single(None, _BAD_CREDENTIALS, ErrorCode.INVALID_CREDENTIALS)
     if user.suspended:
-        raise OperationError.single(None, "This account is suspended.", ErrorCode.ACCOUNT_SUSPENDED)
+        raise _suspended()
     return await _start_session(services, user)
 
 
@@ -101,33 +113,38 @@ async def refresh(services: Services, refresh_token: str) -> Session:
     row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
     if row is None or row.revoked_at is not None or row.user_id != claims.user_id:  # type: ignore[attr-defined]
         raise _invalid_refresh()
-    now = datetime.now(UTC)
+    user = await User.get_or_none(id=claims.user_id)
+    if user is None:
+        raise _invalid_refresh()
+    if user.suspended:  # refused before the claim, so the token is not used up
+        raise _suspended()
     # Claim the token atomically: of two concurrent refreshes with one token, exactly one wins.
-    claimed = await RefreshToken.filter(id=row.id, used_at=None, revoked_at=None).update(
-        used_at=now
-    )
-    if not claimed:
-        await RefreshToken.filter(family=row.family, revoked_at=None).update(revoked_at=now)
+    # The successor is inserted in the claim's transaction, so a loser (which waits on the
+    # claimed row until the winner commits) finds it when it revokes the family.
+    async with in_transaction():
+        claimed = await RefreshToken.filter(id=row.id, used_at=None, revoked_at=None).update(
+            used_at=datetime.now(UTC)
+        )
+        session = await _issue(services, user, row.family) if claimed else None
+    if session is None:
+        if await RefreshToken.filter(id=row.id, used_at=None).exists():
+            raise _invalid_refresh()  # signed out meanwhile: revoked, never used
+        await _revoke_family(row.family)
         raise OperationError.single(
             ("refreshToken",),
             "This refresh token was already used; every session from it has been signed out.",
             ErrorCode.TOKEN_REUSED,
         )
-    user = await User.get_or_none(id=claims.user_id)
-    if user is None or user.suspended:
-        raise _invalid_refresh()
-    return await _issue(services, user, row.family)
+    return session
 
 
 async def revoke(services: Services, refresh_token: str) -> None:
     """Signs out: the refresh token's whole family stops working."""
     claims = _decode_refresh(services, refresh_token)
     row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
-    if row is None:
+    if row is None or row.user_id != claims.user_id:  # type: ignore[attr-defined]
         raise _invalid_refresh()
-    await RefreshToken.filter(family=row.family, revoked_at=None).update(
-        revoked_at=datetime.now(UTC)
-    )
+    await _revoke_family(row.family)
 
 
 async def authenticate(services: Services, access_token: str) -> User:
@@ -163,6 +180,21 @@ def _decode_refresh(services: Services, token: str):  # noqa: ANN202
         return services.tokens.decode(token, "refresh")
     except InvalidTokenError as exc:
         raise OperationError.single(("refreshToken",), exc.reason, ErrorCode.INVALID_TOKEN) from exc
+
+
+async def _revoke_family(family: str) -> None:
+    async with in_transaction():
+        # Lock the family first: this waits for a rotation in flight to commit, so the revoking
+        # statement (a fresh snapshot under READ COMMITTED) also sees the successor it inserted.
+        # (A model query: Tortoise drops FOR UPDATE from values_list queries.)
+        await RefreshToken.filter(family=family).order_by("id").select_for_update().only("id")
+        await RefreshToken.filter(family=family, revoked_at=None).update(
+            revoked_at=datetime.now(UTC)
+        )
+
+
+def _suspended() -> OperationError:
+    return OperationError.single(None, "This account is suspended.", ErrorCode.ACCOUNT_SUSPENDED)
 
 
 def _invalid_refresh() -> OperationError:
