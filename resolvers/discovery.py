@@ -1,7 +1,8 @@
 """Discovery: filtering and keyset-paginating public profiles.
 
-Pagination is by keyset, not offset: a cursor holds the sort value and the id of the last row, and
-the next page starts strictly after that pair, with the id as the tie-break in the same direction.
+Pagination is by keyset, not offset: a cursor holds the ordering (field and direction), the sort
+value and the id of the last row, and the next page starts strictly after that pair, with the id as
+the tie-break in the same direction. A cursor is accepted only by the ordering that made it.
 Rows that move while a client pages may show up on a later page or not at all, but a page never
 repeats a row and never skips one that stayed put.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -24,12 +26,16 @@ from tortoise.queryset import QuerySet
 from models import Platform, Profile, Role, SocialAccount
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
-from resolvers.sync import FOLLOWERS_MAX
+from resolvers.sync import ENGAGEMENT_MAX
 
 PAGE_MAX = 100
 PAGE_DEFAULT = 20
 SEARCH_MAX = 100
 FILTER_LIST_MAX = 20
+# The largest number a BIGINT column holds: numbers from clients (follower bounds, cursors) are
+# checked against it here, so none overflows a database parameter.
+BIGINT_MAX = 2**63 - 1
+RIZZ_SCORE_MAX = 100
 
 
 class ProfileOrderField(StrEnum):
@@ -91,7 +97,7 @@ async def search_profiles(
     column = _COLUMNS[order.field]
     descending = order.direction is OrderDirection.DESC
     if after is not None:
-        value, last_id = decode_cursor(after, order.field)
+        value, last_id = decode_cursor(after, order)
         op = "lt" if descending else "gt"
         query = query.filter(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
@@ -101,7 +107,7 @@ async def search_profiles(
     page = rows[:limit]
     return ProfilePage(
         profiles=page,
-        cursors=[encode_cursor(order.field, getattr(p, column), p.id) for p in page],
+        cursors=[encode_cursor(order, getattr(p, column), p.id) for p in page],
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
     )
@@ -130,7 +136,13 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
                     ErrorCode.TOO_LONG,
                 )
             )
+        elif _has_control_characters(text):
+            errors.append(
+                FieldError(("filter", "search"), "Remove control characters.", ErrorCode.INVALID)
+            )
         elif text:
+            # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
+            # text matches literally on SQLite and PostgreSQL alike (tests pin it).
             query = query.filter(Q(display_name__icontains=text) | Q(bio__icontains=text))
     if f.niches:
         if len(f.niches) > FILTER_LIST_MAX:
@@ -142,17 +154,23 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
                 )
             )
         else:
-            tags = [normalize_niche(n) for n in f.niches if normalize_niche(n)]
-            if tags:
-                any_niche = Q(*[Q(niche_tags__contains=f"|{t}|") for t in tags], join_type="OR")
+            tags = [t for t in (normalize_niche(n) for n in f.niches) if t]
+            # "|" separates the stored tags, so a tag holding one could match two adjacent
+            # niches; no niche can contain it, so such a tag matches nothing.
+            possible = [t for t in tags if "|" not in t]
+            if possible:
+                any_niche = Q(*[Q(niche_tags__contains=f"|{t}|") for t in possible], join_type="OR")
                 query = query.filter(any_niche)
+            elif tags:
+                query = query.filter(id__in=[])
     if f.platforms:
         having = SocialAccount.filter(platform__in=list(set(f.platforms))).values("profile_id")
         query = query.filter(id__in=Subquery(having))
     if f.role is not None:
         query = query.filter(role=f.role.value)
     for name, bound in (("minFollowers", f.min_followers), ("maxFollowers", f.max_followers)):
-        if bound is not None and not 0 <= bound <= FOLLOWERS_MAX * len(Platform):
+        # Any count a BIGINT holds: a large maxFollowers is how clients say "no upper bound".
+        if bound is not None and not 0 <= bound <= BIGINT_MAX:
             errors.append(
                 FieldError(
                     ("filter", name), "Enter a follower count of 0 or more.", ErrorCode.OUT_OF_RANGE
@@ -188,37 +206,70 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
         if value is not None and value.strip():
             if len(value) > SEARCH_MAX:
                 errors.append(FieldError(("filter", name), "Too long.", ErrorCode.TOO_LONG))
+            elif _has_control_characters(value):
+                errors.append(
+                    FieldError(("filter", name), "Remove control characters.", ErrorCode.INVALID)
+                )
             query = query.filter(**{f"{name}__iexact": value.strip()})
     if errors:
         raise OperationError(errors)
     return query
 
 
-def encode_cursor(field: ProfileOrderField, value: Any, profile_id: int) -> str:
+def _has_control_characters(value: str) -> bool:
+    # PostgreSQL refuses NUL in text parameters; no stored name or place holds control characters.
+    return any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def encode_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
+    """An opaque cursor naming the ordering (field and direction), the sort value and the id."""
     if isinstance(value, datetime):
-        value = value.isoformat()
-    raw = orjson.dumps([field.value, value, profile_id])
+        value = value.astimezone(UTC).isoformat()
+    raw = orjson.dumps([order.field.value, order.direction.value, value, profile_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, field: ProfileOrderField) -> tuple[Any, int]:
+def decode_cursor(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
+    """The sort value and id of a cursor made by ``encode_cursor`` for this same ordering."""
     invalid = OperationError.single(
         ("after",), "The cursor is invalid for this ordering.", ErrorCode.INVALID
     )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        name, value, profile_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        decoded = orjson.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise invalid from None
-    if name != field.value or isinstance(profile_id, bool) or not isinstance(profile_id, int):
+    if not isinstance(decoded, list) or len(decoded) != 4:
         raise invalid
-    try:
-        if field is ProfileOrderField.UPDATED_AT:
-            value = datetime.fromisoformat(value)
-        elif field is ProfileOrderField.AVG_ENGAGEMENT:
-            value = float(value)
-        elif isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(value)
-    except (ValueError, TypeError):
-        raise invalid from None
-    return value, profile_id
+    field, direction, value, profile_id = decoded
+    if field != order.field.value or direction != order.direction.value:
+        raise invalid
+    if not _is_int_within(profile_id, 0, BIGINT_MAX):
+        raise invalid
+    parsed = _sort_value(order.field, value)
+    if parsed is None:
+        raise invalid
+    return parsed, profile_id
+
+
+def _sort_value(field: ProfileOrderField, value: object) -> int | float | datetime | None:
+    """The cursor's sort value if it is one the column could hold, else None."""
+    if field is ProfileOrderField.UPDATED_AT:
+        if not isinstance(value, str):
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+            return moment.astimezone(UTC) if moment.tzinfo is not None else None
+        except (ValueError, OverflowError):
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if field is ProfileOrderField.AVG_ENGAGEMENT:
+        number = float(value)
+        return number if math.isfinite(number) and 0 <= number <= ENGAGEMENT_MAX else None
+    high = RIZZ_SCORE_MAX if field is ProfileOrderField.RIZZ_SCORE else BIGINT_MAX
+    return value if isinstance(value, int) and 0 <= value <= high else None
+
+
+def _is_int_within(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
