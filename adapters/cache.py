@@ -1,0 +1,212 @@
+"""A small cache interface over aiocache — in process by default, Redis with ``REDIS_URL`` —
+with single-flight loading, which aiocache's ``@cached`` lacks (its stampede helper is not
+shared across instances).
+
+``get_or_load(key, load)``: a hit is answered from the cache. On a miss, concurrent callers in
+one process share one ``load`` (an asyncio task per key). With Redis, the process that wins a
+short ``SET NX`` lock loads and stores the value while the others poll for it, for a bounded
+time, then fall back to loading themselves — so 100 callers across instances make one upstream
+call, and a crashed loader delays the others by at most the lock's lifetime. Values are bytes;
+the loader picks each value's TTL (a not-found answer lives shorter than a profile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiocache import SimpleMemoryCache
+from aiocache.backends.redis import RedisCache
+from aiocache.base import BaseCache
+from aiocache.serializers import BaseSerializer
+
+log = logging.getLogger("creatorgraph.cache")
+T = TypeVar("T")
+
+Loader = Callable[[], Awaitable[tuple[bytes, float]]]
+"""Produces a value and how many seconds it may be served from the cache."""
+
+_RELEASE_SCRIPT = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
+    "else return 0 end"
+)
+
+
+class _BytesSerializer(BaseSerializer):
+    """Stores bytes as they are, on every backend."""
+
+    DEFAULT_ENCODING = None
+
+    def dumps(self, value: Any) -> Any:
+        return value
+
+    def loads(self, value: Any) -> Any:
+        return value
+
+
+class Cache:
+    def __init__(
+        self,
+        backend: BaseCache,
+        *,
+        distributed: bool,
+        lock_seconds: float = 15.0,
+        poll_seconds: float = 0.01,
+    ) -> None:
+        self.backend = backend
+        self.distributed = distributed
+        self.lock_seconds = lock_seconds
+        self.poll_seconds = poll_seconds
+        self._inflight: dict[str, asyncio.Task[bytes]] = {}
+
+    @classmethod
+    def memory(cls, namespace: str = "cg") -> Cache:
+        return cls(
+            # No per-operation timeout: in-process operations cannot hang, and aiocache would
+            # wrap each in asyncio.wait_for.
+            SimpleMemoryCache(serializer=_BytesSerializer(), namespace=namespace, timeout=None),
+            distributed=False,
+        )
+
+    @classmethod
+    def redis(cls, url: str, namespace: str = "cg", lock_seconds: float = 15.0) -> Cache:
+        from redis.asyncio.connection import parse_url
+
+        options: dict[str, Any] = dict(parse_url(url))
+        backend = RedisCache(
+            serializer=_BytesSerializer(),
+            namespace=namespace,
+            endpoint=options.pop("host", "127.0.0.1"),
+            port=options.pop("port", 6379),
+            db=options.pop("db", 0),
+            password=options.pop("password", None),
+            connection_pool_kwargs=options,
+        )
+        return cls(backend, distributed=True, lock_seconds=lock_seconds)
+
+    @classmethod
+    def from_url(cls, redis_url: str | None, namespace: str, lock_seconds: float) -> Cache:
+        if redis_url:
+            return cls.redis(redis_url, namespace, lock_seconds)
+        return cls.memory(namespace)
+
+    # The cache is an optimization: when Redis is unreachable, a read is a miss and a write is
+    # skipped (logged), so lookups still work, only uncached.
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._quietly(self.backend.get(key), None, "get")
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        # A float TTL is sent as PSETEX (millisecond precision; SETEX is deprecated in redis-py).
+        await self._quietly(self.backend.set(key, value, ttl=float(ttl)), None, "set")
+
+    async def delete(self, key: str) -> None:
+        await self._quietly(self.backend.delete(key), None, "delete")
+
+    async def close(self) -> None:
+        for task in list(self._inflight.values()):
+            task.cancel()
+        client = getattr(self.backend, "client", None)
+        if client is not None:
+            await client.aclose()  # aiocache 0.12 calls the deprecated ``close()``
+        else:
+            await self.backend.close()
+
+    async def get_or_load(self, key: str, load: Loader, *, refresh: bool = False) -> bytes:
+        """The cached value, or one freshly loaded by one caller for everyone asking at once.
+        ``refresh`` skips the cached value (still sharing an in-flight load)."""
+        if not refresh:
+            hit = await self.get(key)
+            if hit is not None:
+                return hit
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._load(key, load, refresh))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        # Shielded: one caller giving up (a closed request) must not cancel the others' load.
+        return await asyncio.shield(task)
+
+    def _finished(self, key: str, task: asyncio.Task[bytes]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("loading %s failed: %r", key, task.exception())
+
+    async def _load(self, key: str, load: Loader, refresh: bool) -> bytes:
+        if not self.distributed:
+            return await self._load_and_store(key, load)
+        lock = f"{key}:lock"
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + self.lock_seconds
+        while time.monotonic() < deadline:
+            if await self._acquire(lock, token):
+                try:
+                    if not refresh:
+                        hit = await self.get(key)  # filled between our miss and our lock
+                        if hit is not None:
+                            return hit
+                    return await self._load_and_store(key, load)
+                finally:
+                    await self._release(lock, token)
+            value = await self._wait_for_holder(key, lock, deadline, refresh)
+            if value is not None:
+                return value
+        log.warning("waited %.1fs for another instance to load %s; loading", self.lock_seconds, key)
+        return await self._load_and_store(key, load)
+
+    async def _load_and_store(self, key: str, load: Loader) -> bytes:
+        value, ttl = await load()
+        if ttl > 0:
+            await self.set(key, value, ttl)
+        return value
+
+    async def _wait_for_holder(
+        self, key: str, lock: str, deadline: float, refresh: bool
+    ) -> bytes | None:
+        """Polls until the lock holder stores a value (for a refresh: until it releases the lock,
+        so the old value is not mistaken for the new one). None when the lock went away without a
+        value, so the caller competes for it again."""
+        delay = self.poll_seconds
+        while time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+            held = await self._quietly(self.backend.exists(lock), False, "exists")
+            if refresh and held:
+                continue
+            value = await self.get(key)
+            if value is not None:
+                return value
+            if not held:
+                return None
+        return None
+
+    async def _acquire(self, lock: str, token: str) -> bool:
+        try:
+            await self.backend.add(lock, token.encode(), ttl=float(self.lock_seconds))
+        except ValueError:  # held by another instance
+            return False
+        except Exception as exc:  # Redis unreachable: load without the cross-instance lock
+            log.warning("cache lock failed: %r", exc)
+        return True
+
+    async def _release(self, lock: str, token: str) -> None:
+        """Deletes the lock only if it is still ours (it may have expired and been retaken)."""
+        client = getattr(self.backend, "client", None)
+        if client is None:
+            await self.delete(lock)
+            return
+        key = self.backend.build_key(lock)
+        await self._quietly(client.eval(_RELEASE_SCRIPT, 1, key, token.encode()), None, "unlock")
+
+    async def _quietly(self, operation: Awaitable[T], fallback: T, what: str) -> T:
+        try:
+            return await operation
+        except Exception as exc:
+            log.warning("cache %s failed: %r", what, exc)
+            return fallback

@@ -1,0 +1,87 @@
+"""Engagement rate: one documented formula per platform, and nowhere else.
+
+- Instagram: the mean over the last 12 posts of (likes + comments) / followers × 100
+  (LIKES_COMMENTS_PER_FOLLOWER).
+- YouTube: (likes + comments) / views × 100 summed over the last 30 videos
+  (LIKES_COMMENTS_PER_VIEW).
+- TikTok: hearts / videos / followers × 100, from profile totals since the provider gives no
+  per-video data (HEARTS_PER_VIDEO_PER_FOLLOWER).
+- Twitch: not available — Twitch has no likes, and a view count is never engagement.
+- X: not available — per-post reads cost the monthly cap, and ``public_metrics.like_count``
+  counts posts the user liked, not likes received.
+
+Every rate is clamped to 0–100 and rounded to 2 decimals. Posts whose counts the platform hides
+(Instagram reports hidden likes as -1, YouTube omits ``likeCount``) are left out of the sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from adapters.platforms.types import Engagement, EngagementMethod
+
+INSTAGRAM_SAMPLE = 12
+YOUTUBE_SAMPLE = 30
+
+
+@dataclass(frozen=True, slots=True)
+class PostCounts:
+    """One post's or video's public counts; None when the platform hides one."""
+
+    likes: int | None
+    comments: int | None
+    views: int | None = None
+
+
+def clamp_rate(value: float) -> float:
+    return round(min(100.0, max(0.0, value)), 2)
+
+
+def instagram_engagement(followers: int | None, posts: Sequence[PostCounts]) -> Engagement:
+    usable = [
+        p
+        for p in posts[:INSTAGRAM_SAMPLE]
+        if p.likes is not None and p.likes >= 0 and p.comments is not None and p.comments >= 0
+    ]
+    if not followers or not usable:
+        return Engagement.not_available()
+    mean = sum(p.likes + p.comments for p in usable) / len(usable)  # type: ignore[operator]
+    return Engagement(
+        clamp_rate(mean / followers * 100),
+        EngagementMethod.LIKES_COMMENTS_PER_FOLLOWER,
+        len(usable),
+    )
+
+
+def youtube_engagement(videos: Sequence[PostCounts]) -> Engagement:
+    usable = [
+        v
+        for v in videos[:YOUTUBE_SAMPLE]
+        if v.likes is not None and v.views is not None and v.views > 0
+    ]
+    views = sum(v.views for v in usable)  # type: ignore[misc]
+    if not usable or views <= 0:
+        return Engagement.not_available()
+    reactions = sum(v.likes + (v.comments or 0) for v in usable)  # type: ignore[operator]
+    return Engagement(
+        clamp_rate(reactions / views * 100), EngagementMethod.LIKES_COMMENTS_PER_VIEW, len(usable)
+    )
+
+
+def tiktok_engagement(followers: int | None, hearts: int | None, videos: int | None) -> Engagement:
+    if not followers or not videos or hearts is None:
+        return Engagement.not_available()
+    return Engagement(
+        clamp_rate(hearts / videos / followers * 100),
+        EngagementMethod.HEARTS_PER_VIDEO_PER_FOLLOWER,
+        videos,
+    )
+
+
+def twitch_engagement() -> Engagement:
+    return Engagement.not_available()
+
+
+def x_engagement() -> Engagement:
+    return Engagement.not_available()

@@ -1,0 +1,139 @@
+"""The normalized result every provider returns, whatever its wire format.
+
+These are plain values, serializable to JSON for the shared cache (``to_json`` / ``from_json``), so
+one instance's answer can be served by every other instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Platform(StrEnum):
+    """The platforms we fetch; values match ``models.Platform``, so resolvers convert by value."""
+
+    TIKTOK = "TIKTOK"
+    INSTAGRAM = "INSTAGRAM"
+    YOUTUBE = "YOUTUBE"
+    TWITCH = "TWITCH"
+    TWITTER = "TWITTER"
+
+
+class ProviderName(StrEnum):
+    """Operator-facing provider names (``TIKTOK_PROVIDERS=rapidapi`` …)."""
+
+    YOUTUBE = "youtube"
+    HELIX = "helix"
+    X = "x"
+    RAPIDAPI = "rapidapi"
+    APIFY = "apify"
+    INSTAGRAM_GRAPH = "instagram_graph"
+
+
+class CountPrecision(StrEnum):
+    """How far the follower count can be trusted: exact, rounded by the platform (YouTube,
+    TikTok's ``stats``), or hidden by the creator (YouTube's ``hiddenSubscriberCount``)."""
+
+    EXACT = "EXACT"
+    ROUNDED = "ROUNDED"
+    HIDDEN = "HIDDEN"
+
+
+class EngagementMethod(StrEnum):
+    """Which documented formula produced an engagement rate (see ``engagement.py``)."""
+
+    LIKES_COMMENTS_PER_FOLLOWER = "LIKES_COMMENTS_PER_FOLLOWER"
+    LIKES_COMMENTS_PER_VIEW = "LIKES_COMMENTS_PER_VIEW"
+    HEARTS_PER_VIDEO_PER_FOLLOWER = "HEARTS_PER_VIDEO_PER_FOLLOWER"
+    NOT_AVAILABLE = "NOT_AVAILABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """An engagement rate in percent (0–100), or None when the platform's data cannot give one;
+    always with the method and how many posts or videos it was computed over."""
+
+    rate: float | None
+    method: EngagementMethod
+    sample_size: int | None = None
+
+    @classmethod
+    def not_available(cls) -> Engagement:
+        return cls(None, EngagementMethod.NOT_AVAILABLE, None)
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformProfile:
+    """One account's public numbers, normalized. Counts are Python ints (wide); None means the
+    provider does not report that number (or, for followers, that it is hidden)."""
+
+    platform: Platform
+    handle: str
+    platform_user_id: str
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    verified: bool | None
+    followers: int | None
+    following: int | None
+    content_count: int | None
+    total_likes: int | None
+    total_views: int | None
+    engagement: Engagement
+    precision: CountPrecision
+    provider: ProviderName
+    fetched_at: datetime
+
+    @property
+    def exact(self) -> bool:
+        return self.precision is CountPrecision.EXACT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform.value,
+            "handle": self.handle,
+            "platformUserId": self.platform_user_id,
+            "displayName": self.display_name,
+            "avatarUrl": self.avatar_url,
+            "bio": self.bio,
+            "verified": self.verified,
+            "followers": self.followers,
+            "following": self.following,
+            "contentCount": self.content_count,
+            "totalLikes": self.total_likes,
+            "totalViews": self.total_views,
+            "engagement": self.engagement.rate,
+            "engagementMethod": self.engagement.method.value,
+            "engagementSample": self.engagement.sample_size,
+            "precision": self.precision.value,
+            "provider": self.provider.value,
+            "fetchedAt": self.fetched_at.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlatformProfile:
+        return cls(
+            platform=Platform(data["platform"]),
+            handle=data["handle"],
+            platform_user_id=data["platformUserId"],
+            display_name=data["displayName"],
+            avatar_url=data["avatarUrl"],
+            bio=data["bio"],
+            verified=data["verified"],
+            followers=data["followers"],
+            following=data["following"],
+            content_count=data["contentCount"],
+            total_likes=data["totalLikes"],
+            total_views=data["totalViews"],
+            engagement=Engagement(
+                data["engagement"],
+                EngagementMethod(data["engagementMethod"]),
+                data["engagementSample"],
+            ),
+            precision=CountPrecision(data["precision"]),
+            provider=ProviderName(data["provider"]),
+            fetched_at=datetime.fromisoformat(data["fetchedAt"]),
+        )

@@ -1,0 +1,388 @@
+"""Platform lookups and provider-connected accounts.
+
+A lookup validates the handle before anything else, then asks the shared, cached
+``PlatformLookup``; every provider failure becomes a ``FieldError`` with a code and a sentence
+the user can act on. Connecting and refreshing fetch first and only then write, through the one
+sync path (``apply_sync``, source PROVIDER) — never holding a transaction open across an HTTP
+call. When the provider's quota is used up, the account is still saved (state QUOTA_LIMITED) and
+the user is told they can enter their numbers by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from tortoise.transactions import in_transaction
+
+from adapters.platforms.errors import (
+    AccountNotFound,
+    AccountPrivate,
+    PlatformNotConfigured,
+    ProviderError,
+    ProviderUnauthorized,
+    QuotaExhausted,
+    RateLimited,
+)
+from adapters.platforms.handles import InvalidHandle, normalize_handle
+from adapters.platforms.types import CountPrecision, EngagementMethod, PlatformProfile, ProviderName
+from adapters.platforms.types import Platform as ProviderPlatform
+from adapters.ratelimit import RateLimiter
+from models import Platform, Profile, SocialAccount, SyncSource, User
+from resolvers.aggregates import recompute_profile_aggregates
+from resolvers.errors import ErrorCode, FieldError, OperationError
+from resolvers.services import Services
+from resolvers.sync import Provenance, SyncItem, apply_sync, publish_stats_updated
+
+__all__ = [
+    "AccountState",
+    "CountPrecision",
+    "EngagementMethod",
+    "PlatformCapability",
+    "PlatformProfile",
+    "ProviderName",
+]
+
+log = logging.getLogger("creatorgraph.platforms")
+
+LABELS = {
+    Platform.TIKTOK: "TikTok",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.YOUTUBE: "YouTube",
+    Platform.TWITCH: "Twitch",
+    Platform.TWITTER: "X",
+}
+_MANUAL_HINT = "you can enter your numbers by hand (socialSync) meanwhile"
+
+
+class AccountState(StrEnum):
+    """Where a platform account stands, stored in ``SocialAccount.state``."""
+
+    READY = "READY"
+    PRIVATE = "PRIVATE"
+    NOT_FOUND = "NOT_FOUND"
+    QUOTA_LIMITED = "QUOTA_LIMITED"
+    DISCONNECTED = "DISCONNECTED"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformCapability:
+    platform: Platform
+    provider_fetch: bool
+    providers: tuple[ProviderName, ...]
+    summary: str
+    manual: bool = True
+    oauth: bool = False  # connecting one's own account with OAuth comes in a later release
+
+
+@dataclass(slots=True)
+class AccountOutcome:
+    """What connecting or refreshing produced: the stored account (possibly only its new state),
+    the profile, the fetched stats, and the errors to tell the user."""
+
+    account: SocialAccount | None = None
+    profile: Profile | None = None
+    fetched: PlatformProfile | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def capabilities(services: Services) -> list[PlatformCapability]:
+    result = []
+    for platform in Platform:
+        names = services.platforms.provider_names(ProviderPlatform(platform.value))
+        label = LABELS[platform]
+        summary = (
+            f"{label} stats are fetched by handle; numbers can also be entered by hand."
+            if names
+            else f"Manual entry only: no data provider is configured for {label}."
+        )
+        result.append(PlatformCapability(platform, bool(names), names, summary))
+    return result
+
+
+def parse_handle(platform: Platform, raw: str) -> str:
+    try:
+        return normalize_handle(ProviderPlatform(platform.value), raw)
+    except InvalidHandle as exc:
+        raise OperationError.single(("handle",), str(exc), ErrorCode.INVALID_HANDLE) from exc
+
+
+async def lookup(
+    services: Services, user: User, platform: Platform, raw_handle: str
+) -> PlatformProfile:
+    """A platform profile by handle or URL, from the cache when fresh."""
+    handle = parse_handle(platform, raw_handle)
+    return await _fetch(services, user, platform, handle, force=False)
+
+
+async def connect_account(
+    services: Services, user: User, platform: Platform, raw_handle: str
+) -> AccountOutcome:
+    handle = parse_handle(platform, raw_handle)
+    try:
+        fetched = await _fetch(services, user, platform, handle, force=False, raw=True)
+    except QuotaExhausted as error:
+        account, profile = await _mark(services, user, platform, AccountState.QUOTA_LIMITED, handle)
+        return AccountOutcome(account, profile, None, [_failure(error, platform, saved=True)])
+    except ProviderError as error:
+        raise OperationError([_failure(error, platform)]) from error
+    return await _store(services, user, platform, fetched)
+
+
+async def refresh_account(
+    services: Services, user: User, platform: Platform, force: bool
+) -> AccountOutcome:
+    """Fetches the connected account's stats again: from the cache unless ``force``d (which is
+    rate limited per user, as it spends provider quota)."""
+    account = await SocialAccount.get_or_none(profile__user_id=user.id, platform=platform)
+    if account is None or not account.handle:
+        raise OperationError.single(
+            ("platform",),
+            f"Connect your {LABELS[platform]} account by handle first (socialAccountConnect).",
+            ErrorCode.NOT_FOUND,
+        )
+    try:
+        fetched = await _fetch(services, user, platform, account.handle, force=force, raw=True)
+    except (QuotaExhausted, AccountNotFound, AccountPrivate) as error:
+        state = {
+            QuotaExhausted: AccountState.QUOTA_LIMITED,
+            AccountNotFound: AccountState.NOT_FOUND,
+            AccountPrivate: AccountState.PRIVATE,
+        }[type(error)]
+        stored, profile = await _mark(services, user, platform, state, None)
+        saved = isinstance(error, QuotaExhausted)
+        return AccountOutcome(stored, profile, None, [_failure(error, platform, saved=saved)])
+    except ProviderError as error:
+        raise OperationError([_failure(error, platform)]) from error
+    return await _store(services, user, platform, fetched)
+
+
+async def disconnect_account(services: Services, user: User, platform: Platform) -> Profile:
+    """Removes the platform from the profile (its history included) and recomputes the totals."""
+    async with in_transaction():
+        profile = await Profile.select_for_update().get(user_id=user.id)
+        deleted = await SocialAccount.filter(profile_id=profile.id, platform=platform).delete()
+        if not deleted:
+            raise OperationError.single(
+                ("platform",), f"No {LABELS[platform]} account is connected.", ErrorCode.NOT_FOUND
+            )
+        now = datetime.now(UTC)
+        aggregates = await recompute_profile_aggregates(profile, now)
+        await profile.save(
+            update_fields=["total_followers", "avg_engagement", "rizz_score", "updated_at"]
+        )
+    await publish_stats_updated(services, profile, aggregates)
+    return profile
+
+
+async def accounts_of(user: User) -> list[SocialAccount]:
+    accounts = await SocialAccount.filter(profile__user_id=user.id)
+    order = list(Platform)
+    return sorted(accounts, key=lambda a: order.index(Platform(a.platform)))
+
+
+async def _fetch(
+    services: Services,
+    user: User,
+    platform: Platform,
+    handle: str,
+    *,
+    force: bool,
+    raw: bool = False,
+) -> PlatformProfile:
+    """Rate limits, then the cached lookup. Provider failures are raised as ``ProviderError``
+    when ``raw`` (the caller decides what to store), else as ``OperationError``."""
+    target = ProviderPlatform(platform.value)
+    if not services.platforms.configured(target):
+        raise OperationError([_failure(PlatformNotConfigured(""), platform)])
+    try:
+        if force:
+            await _limit(services.platform_refresh_limiter, user, ("force",), "forced refreshes")
+        else:
+            hit = await services.platforms.cached(target, handle)
+            if hit is not None:
+                return hit
+            # Only what will reach a provider counts against the user's lookups.
+            await _limit(services.platform_lookup_limiter, user, None, "lookups")
+        return await services.platforms.lookup(target, handle, refresh=force)
+    except ProviderError as error:
+        if raw:
+            raise
+        raise OperationError([_failure(error, platform)]) from error
+
+
+async def _limit(limiter: RateLimiter, user: User, path: Sequence[str] | None, what: str) -> None:
+    retry_after = await limiter.hit(f"user:{user.id}")
+    if retry_after is not None:
+        raise OperationError.single(
+            path,
+            f"Too many {what}. Try again in {_duration(retry_after)}.",
+            ErrorCode.RATE_LIMITED,
+        )
+
+
+async def _store(
+    services: Services, user: User, platform: Platform, fetched: PlatformProfile
+) -> AccountOutcome:
+    current = await SocialAccount.get_or_none(profile__user_id=user.id, platform=platform)
+    if (
+        current is not None
+        and current.state == AccountState.READY
+        and current.handle == fetched.handle
+        and current.provider == fetched.provider.value
+        and current.fetched_at == fetched.fetched_at
+    ):
+        # The cached answer is the one already stored: no new snapshot for the same numbers.
+        profile = await Profile.get(user_id=user.id)
+        return AccountOutcome(current, profile, fetched, [])
+    outcome = await apply_sync(
+        services,
+        user.id,
+        [_sync_item(platform, fetched)],
+        source=SyncSource.PROVIDER,
+        batch=False,
+    )
+    return AccountOutcome(outcome.results[0].account, outcome.profile, fetched, [])
+
+
+def _sync_item(platform: Platform, fetched: PlatformProfile) -> SyncItem:
+    return SyncItem(
+        platform=platform,
+        # A hidden count is stored as 0 beside precision HIDDEN (the column is not nullable); the
+        # API shows it as null.
+        followers=fetched.followers if fetched.followers is not None else 0,
+        engagement=fetched.engagement.rate,
+        handle=_clip(fetched.handle, 100),
+        provenance=Provenance(
+            provider=fetched.provider.value,
+            fetched_at=fetched.fetched_at,
+            count_precision=fetched.precision.value,
+            engagement_method=fetched.engagement.method.value,
+            platform_user_id=_clip(fetched.platform_user_id, 100),
+            display_name=_clip(fetched.display_name, 200),
+            # A link cut short would be broken: one too long for the column is dropped.
+            avatar_url=fetched.avatar_url if len(fetched.avatar_url or "") <= 2048 else None,
+            verified=fetched.verified,
+            following=fetched.following,
+            content_count=fetched.content_count,
+            total_likes=fetched.total_likes,
+            total_views=fetched.total_views,
+        ),
+    )
+
+
+async def _mark(
+    services: Services,
+    user: User,
+    platform: Platform,
+    state: AccountState,
+    handle: str | None,
+) -> tuple[SocialAccount, Profile]:
+    """Records an account's state without new numbers (no snapshot). A new account starts at 0
+    followers, so the profile's aggregates are recomputed for it."""
+    async with in_transaction():
+        profile = await Profile.select_for_update().get(user_id=user.id)
+        now = datetime.now(UTC)
+        account = await SocialAccount.get_or_none(profile_id=profile.id, platform=platform)
+        aggregates = None
+        if account is None:
+            account = await SocialAccount.create(
+                profile=profile,
+                platform=platform,
+                handle=handle,
+                followers=0,
+                source=SyncSource.PROVIDER,
+                state=state.value,
+                synced_at=now,
+            )
+            aggregates = await recompute_profile_aggregates(profile, now)
+            await profile.save(
+                update_fields=["total_followers", "avg_engagement", "rizz_score", "updated_at"]
+            )
+        else:
+            account.state = state.value
+            if handle is not None:
+                account.handle = handle
+            await account.save(update_fields=["state", "handle"])
+    if aggregates is not None:
+        await publish_stats_updated(services, profile, aggregates)
+    return account, profile
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    """Fits provider text to its column (PostgreSQL refuses longer values)."""
+    return None if text is None else text[:limit]
+
+
+def _failure(error: ProviderError, platform: Platform, *, saved: bool = False) -> FieldError:
+    """The one translation of a provider failure into what the user reads."""
+    label = LABELS[platform]
+    if isinstance(error, PlatformNotConfigured):
+        return FieldError(
+            ("platform",),
+            f"{label} stats cannot be fetched on this server: enter your numbers by hand "
+            "(socialSync).",
+            ErrorCode.NOT_CONFIGURED,
+        )
+    if isinstance(error, AccountNotFound):
+        return FieldError(
+            ("handle",),
+            f"{error.message} Check the handle, or enter your numbers by hand.",
+            ErrorCode.NOT_FOUND,
+        )
+    if isinstance(error, AccountPrivate):
+        return FieldError(
+            ("handle",),
+            f"{error.message} Its stats cannot be fetched: make it public, or enter your "
+            "numbers by hand.",
+            ErrorCode.PRIVATE,
+        )
+    if isinstance(error, QuotaExhausted):
+        until = f" until {_when(error.retry_at)}" if error.retry_at else ""
+        prefix = f"Your {label} account was saved, but our" if saved else "Our"
+        return FieldError(
+            None,
+            f"{prefix} {label} data provider's quota is used up{until}; {_MANUAL_HINT}.",
+            ErrorCode.QUOTA_EXCEEDED,
+        )
+    if isinstance(error, RateLimited):
+        return FieldError(
+            None,
+            f"Our {label} data provider is busy. Try again in {_in(error.retry_at, 60)}.",
+            ErrorCode.RATE_LIMITED,
+        )
+    if isinstance(error, ProviderUnauthorized):
+        log.error("%s provider %s refused our credentials: %s", label, error.provider, error)
+        return FieldError(
+            None,
+            f"Fetching {label} stats is not set up correctly on this server; {_MANUAL_HINT}.",
+            ErrorCode.PROVIDER_MISCONFIGURED,
+        )
+    return FieldError(
+        None,
+        f"Our {label} data provider is not answering right now. Try again in "
+        f"{_in(error.retry_at, 60)}, or enter your numbers by hand.",
+        ErrorCode.PROVIDER_UNAVAILABLE,
+    )
+
+
+def _in(when: datetime | None, default_seconds: int) -> str:
+    if when is None:
+        return _duration(default_seconds)
+    return _duration(max(1, math.ceil((when - datetime.now(UTC)).total_seconds())))
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    if seconds < 2 * 3600:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{math.ceil(seconds / 3600)} hours"
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,308 @@
+"""Platform lookups and provider-connected accounts: `platformLookup`, `platforms`,
+`socialAccounts`, `socialAccountConnect`, `socialAccountRefresh`, `socialAccountDisconnect` —
+thin calls into resolvers/platforms.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from models import Platform as PlatformEnum
+from models import SocialAccount as SocialAccountModel
+from models import SyncSource as SyncSourceEnum
+from resolvers import platforms as ops
+from resolvers.errors import OperationError
+from schema.context import Info
+from schema.errors import UserError, user_errors
+from schema.profiles import Platform, Profile
+from schema.scalars import BigInt
+
+Provider = strawberry.enum(
+    ops.ProviderName,
+    name="Provider",
+    description="A data provider stats are fetched from.",
+)
+CountPrecision = strawberry.enum(
+    ops.CountPrecision,
+    name="CountPrecision",
+    description="EXACT counts; ROUNDED by the platform (YouTube subscribers); HIDDEN by the "
+    "creator (the follower count is then null).",
+)
+EngagementMethod = strawberry.enum(
+    ops.EngagementMethod,
+    name="EngagementMethod",
+    description="The documented formula an engagement rate came from (README, "
+    '"Platform providers"); NOT_AVAILABLE where the platform cannot give one (Twitch, X).',
+)
+SocialAccountState = strawberry.enum(
+    ops.AccountState,
+    name="SocialAccountState",
+    description="READY; PRIVATE or NOT_FOUND as the provider last saw the handle; "
+    "QUOTA_LIMITED when the provider's quota ran out (enter numbers by hand meanwhile).",
+)
+SyncSource = strawberry.enum(
+    SyncSourceEnum, name="SyncSource", description="Where an account's numbers come from."
+)
+
+
+@strawberry.type(description="An account's public numbers as a provider reported them.")
+class PlatformProfile:
+    platform: Platform  # type: ignore[valid-type]
+    handle: str = strawberry.field(description="The normalized handle, without @.")
+    platform_user_id: str = strawberry.field(description="The platform's own id for the account.")
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    verified: bool | None = strawberry.field(description="Null when the platform does not say.")
+    followers: BigInt | None = strawberry.field(description="Null when hidden by the creator.")
+    following: BigInt | None
+    content_count: BigInt | None = strawberry.field(description="Posts, videos or tweets.")
+    total_likes: BigInt | None = strawberry.field(description="Likes received, where reported.")
+    total_views: BigInt | None = strawberry.field(description="Views, where reported.")
+    engagement: float | None = strawberry.field(
+        description="Engagement rate in percent (0–100); null when not available."
+    )
+    engagement_method: EngagementMethod  # type: ignore[valid-type]
+    engagement_sample: int | None = strawberry.field(
+        description="How many posts or videos the rate was computed over."
+    )
+    exact: bool = strawberry.field(description="Whether the counts are exact (not rounded).")
+    count_precision: CountPrecision  # type: ignore[valid-type]
+    provider: Provider  # type: ignore[valid-type]
+    fetched_at: datetime = strawberry.field(description="When the provider was asked.")
+
+    @classmethod
+    def from_result(cls, p: ops.PlatformProfile) -> PlatformProfile:
+        return cls(
+            platform=PlatformEnum(p.platform.value),
+            handle=p.handle,
+            platform_user_id=p.platform_user_id,
+            display_name=p.display_name,
+            avatar_url=p.avatar_url,
+            bio=p.bio,
+            verified=p.verified,
+            followers=_big(p.followers),
+            following=_big(p.following),
+            content_count=_big(p.content_count),
+            total_likes=_big(p.total_likes),
+            total_views=_big(p.total_views),
+            engagement=p.engagement.rate,
+            engagement_method=p.engagement.method,
+            engagement_sample=p.engagement.sample_size,
+            exact=p.exact,
+            count_precision=p.precision,
+            provider=p.provider,
+            fetched_at=p.fetched_at,
+        )
+
+
+@strawberry.type(
+    description="One of the viewer's platform accounts, with where its numbers came from."
+)
+class SocialAccount:
+    platform: Platform  # type: ignore[valid-type]
+    handle: str | None
+    display_name: str | None
+    avatar_url: str | None
+    verified: bool | None
+    followers: BigInt | None = strawberry.field(description="Null when hidden by the creator.")
+    following: BigInt | None
+    content_count: BigInt | None
+    total_likes: BigInt | None
+    total_views: BigInt | None
+    engagement: float | None
+    engagement_method: EngagementMethod | None  # type: ignore[valid-type]
+    count_precision: CountPrecision | None = strawberry.field(  # type: ignore[valid-type]
+        description="Null for numbers entered by hand."
+    )
+    exact: bool | None = strawberry.field(description="Null for numbers entered by hand.")
+    state: SocialAccountState  # type: ignore[valid-type]
+    source: SyncSource  # type: ignore[valid-type]
+    provider: Provider | None  # type: ignore[valid-type]
+    fetched_at: datetime | None = strawberry.field(description="When the provider was asked.")
+    last_synced_at: datetime = strawberry.field(description="When the numbers last changed.")
+
+    @classmethod
+    def from_model(cls, a: SocialAccountModel) -> SocialAccount:
+        precision = ops.CountPrecision(a.count_precision) if a.count_precision else None
+        hidden = precision is ops.CountPrecision.HIDDEN
+        return cls(
+            platform=PlatformEnum(a.platform),
+            handle=a.handle,
+            display_name=a.display_name,
+            avatar_url=a.avatar_url,
+            verified=a.verified,
+            followers=None if hidden else BigInt(a.followers),
+            following=_big(a.following),
+            content_count=_big(a.content_count),
+            total_likes=_big(a.total_likes),
+            total_views=_big(a.total_views),
+            engagement=a.engagement,
+            engagement_method=ops.EngagementMethod(a.engagement_method)
+            if a.engagement_method
+            else None,
+            count_precision=precision,
+            exact=None if precision is None else precision is ops.CountPrecision.EXACT,
+            state=ops.AccountState(a.state),
+            source=SyncSourceEnum(a.source),
+            provider=ops.ProviderName(a.provider) if a.provider else None,
+            fetched_at=a.fetched_at,
+            last_synced_at=a.synced_at,
+        )
+
+
+@strawberry.type(description="What this server can do for one platform.")
+class PlatformCapabilities:
+    platform: Platform  # type: ignore[valid-type]
+    manual: bool = strawberry.field(description="Numbers can be entered by hand (always).")
+    provider_fetch: bool = strawberry.field(
+        description="Stats can be fetched by handle from a data provider."
+    )
+    providers: list[Provider] = strawberry.field(  # type: ignore[valid-type]
+        description="The configured providers, in the order they are tried."
+    )
+    oauth: bool = strawberry.field(
+        description="Connecting your own account with OAuth (not yet available)."
+    )
+    summary: str = strawberry.field(description="A sentence to show to the user.")
+
+
+@strawberry.type
+class PlatformLookupPayload:
+    profile: PlatformProfile | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(description="A platform account to connect by handle.")
+class SocialAccountConnectInput:
+    platform: Platform  # type: ignore[valid-type]
+    handle: str = strawberry.field(
+        description="name, @name or a profile URL such as https://www.tiktok.com/@name."
+    )
+
+
+@strawberry.input(description="A connected platform to fetch again.")
+class SocialAccountRefreshInput:
+    platform: Platform  # type: ignore[valid-type]
+    force: bool = strawberry.field(
+        default=False,
+        description="Skip the cached answer (at most a few times an hour; see the README).",
+    )
+
+
+@strawberry.input
+class SocialAccountDisconnectInput:
+    platform: Platform  # type: ignore[valid-type]
+
+
+@strawberry.type
+class SocialAccountPayload:
+    account: SocialAccount | None = strawberry.field(
+        description="The stored account; also present with a QUOTA_EXCEEDED, PRIVATE or "
+        "NOT_FOUND error when only its state was saved."
+    )
+    profile: Profile | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def from_outcome(cls, outcome: ops.AccountOutcome) -> SocialAccountPayload:
+        return cls(
+            account=SocialAccount.from_model(outcome.account) if outcome.account else None,
+            profile=Profile.from_model(outcome.profile) if outcome.profile else None,
+            user_errors=user_errors(outcome.errors),
+        )
+
+
+@strawberry.type
+class SocialAccountDisconnectPayload:
+    profile: Profile | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class PlatformQuery:
+    @strawberry.field(
+        description="A platform account's public stats by handle or profile URL, fetched from "
+        "the configured provider (cached for a few minutes). Sign in to use it."
+    )
+    async def platform_lookup(
+        self,
+        info: Info,
+        platform: Platform,  # type: ignore[valid-type]
+        handle: str,
+    ) -> PlatformLookupPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            result = await ops.lookup(info.context.services, viewer, platform, handle)
+        except OperationError as exc:
+            return PlatformLookupPayload(profile=None, user_errors=user_errors(exc))
+        return PlatformLookupPayload(profile=PlatformProfile.from_result(result), user_errors=[])
+
+    @strawberry.field(description="What each platform supports under this server's configuration.")
+    def platforms(self, info: Info) -> list[PlatformCapabilities]:
+        return [
+            PlatformCapabilities(
+                platform=c.platform,
+                manual=c.manual,
+                provider_fetch=c.provider_fetch,
+                providers=list(c.providers),
+                oauth=c.oauth,
+                summary=c.summary,
+            )
+            for c in ops.capabilities(info.context.services)
+        ]
+
+    @strawberry.field(description="The viewer's platform accounts, with their provenance.")
+    async def social_accounts(self, info: Info) -> list[SocialAccount]:
+        viewer = await info.context.require_viewer()
+        return [SocialAccount.from_model(a) for a in await ops.accounts_of(viewer)]
+
+
+@strawberry.type
+class PlatformMutation:
+    @strawberry.mutation(
+        description="Connect a platform account by handle or URL: fetch its stats from the "
+        "provider and store them (source PROVIDER)."
+    )
+    async def social_account_connect(
+        self, info: Info, input: SocialAccountConnectInput
+    ) -> SocialAccountPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            outcome = await ops.connect_account(
+                info.context.services, viewer, input.platform, input.handle
+            )
+        except OperationError as exc:
+            return SocialAccountPayload(account=None, profile=None, user_errors=user_errors(exc))
+        return SocialAccountPayload.from_outcome(outcome)
+
+    @strawberry.mutation(description="Fetch a connected account's stats again.")
+    async def social_account_refresh(
+        self, info: Info, input: SocialAccountRefreshInput
+    ) -> SocialAccountPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            outcome = await ops.refresh_account(
+                info.context.services, viewer, input.platform, input.force
+            )
+        except OperationError as exc:
+            return SocialAccountPayload(account=None, profile=None, user_errors=user_errors(exc))
+        return SocialAccountPayload.from_outcome(outcome)
+
+    @strawberry.mutation(
+        description="Remove a platform from the viewer's profile, with its history."
+    )
+    async def social_account_disconnect(
+        self, info: Info, input: SocialAccountDisconnectInput
+    ) -> SocialAccountDisconnectPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            profile = await ops.disconnect_account(info.context.services, viewer, input.platform)
+        except OperationError as exc:
+            return SocialAccountDisconnectPayload(profile=None, user_errors=user_errors(exc))
+        return SocialAccountDisconnectPayload(profile=Profile.from_model(profile), user_errors=[])
+
+
+def _big(value: int | None) -> BigInt | None:
+    return None if value is None else BigInt(value)
