@@ -44,6 +44,13 @@ class Settings:
     max_query_depth: int
     max_aliases: int
     max_tokens: int
+    providers: ProviderSettings
+    # Websockets (subscriptions): connection_init wait, subscriptions per connection, largest
+    # client message, frames queued for a client before it counts as too slow and is dropped.
+    ws_init_timeout_seconds: int = 10
+    ws_max_subscriptions: int = 20
+    ws_max_message_bytes: int = 64 * 1024
+    ws_send_queue_frames: int = 256
 
     @property
     def production(self) -> bool:
@@ -81,6 +88,11 @@ class Settings:
             max_query_depth=_int(env, "MAX_QUERY_DEPTH", 12),
             max_aliases=_int(env, "MAX_ALIASES", 30),
             max_tokens=_int(env, "MAX_TOKENS", 3000),
+            providers=ProviderSettings.from_env(env),
+            ws_init_timeout_seconds=_int(env, "WS_INIT_TIMEOUT_SECONDS", 10),
+            ws_max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20),
+            ws_max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 64 * 1024),
+            ws_send_queue_frames=_int(env, "WS_SEND_QUEUE_FRAMES", 256),
         )
 
 
@@ -165,3 +177,139 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+# Platform data providers: which providers may serve each platform, in the default order tried.
+PLATFORM_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "TIKTOK": ("rapidapi",),
+    "TWITTER": ("x", "rapidapi"),
+    "TWITCH": ("helix", "rapidapi"),
+    "INSTAGRAM": ("instagram_graph", "apify"),
+    "YOUTUBE": ("youtube",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    """Credentials, base URLs and behaviour of the platform data providers. A provider without
+    its credentials is never used; a platform with none left is manual-only."""
+
+    youtube_api_key: str | None
+    twitch_client_id: str | None
+    twitch_client_secret: str | None
+    x_bearer_token: str | None
+    rapidapi_key: str | None
+    apify_token: str | None
+    instagram_graph_token: str | None
+    instagram_graph_user_id: str | None
+    youtube_api_url: str
+    twitch_api_url: str
+    twitch_auth_url: str
+    x_api_url: str
+    rapidapi_tiktok_url: str
+    rapidapi_twitter_url: str
+    rapidapi_twitch_url: str
+    apify_api_url: str
+    instagram_graph_url: str
+    preferences: Mapping[str, tuple[str, ...]]  # platform → provider names, in order
+    connect_timeout_seconds: float
+    read_timeout_seconds: float
+    apify_timeout_seconds: float
+    retry_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    retry_after_max_seconds: float
+    breaker_failures: int
+    breaker_reset_seconds: float
+    cache_seconds: float
+    negative_cache_seconds: float
+    error_cache_seconds: float
+    lock_seconds: float
+    refresh_rate_limit: str
+    lookup_rate_limit: str
+
+    def has_credentials(self, provider: str) -> bool:
+        return {
+            "youtube": bool(self.youtube_api_key),
+            "helix": bool(self.twitch_client_id and self.twitch_client_secret),
+            "x": bool(self.x_bearer_token),
+            "rapidapi": bool(self.rapidapi_key),
+            "apify": bool(self.apify_token),
+            "instagram_graph": bool(self.instagram_graph_token and self.instagram_graph_user_id),
+        }.get(provider, False)
+
+    def providers_for(self, platform: str) -> tuple[str, ...]:
+        """The platform's configured providers, in the order they are tried."""
+        return tuple(p for p in self.preferences.get(platform, ()) if self.has_credentials(p))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ProviderSettings:
+        def secret(name: str) -> str | None:
+            return env.get(name, "").strip() or None
+
+        def url(name: str, default: str) -> str:
+            return (env.get(name) or default).rstrip("/")
+
+        return cls(
+            youtube_api_key=secret("YOUTUBE_API_KEY"),
+            twitch_client_id=secret("TWITCH_CLIENT_ID"),
+            twitch_client_secret=secret("TWITCH_CLIENT_SECRET"),
+            x_bearer_token=secret("X_BEARER_TOKEN"),
+            rapidapi_key=secret("RAPIDAPI_KEY"),
+            apify_token=secret("APIFY_TOKEN"),
+            instagram_graph_token=secret("INSTAGRAM_GRAPH_TOKEN"),
+            instagram_graph_user_id=secret("INSTAGRAM_GRAPH_USER_ID"),
+            youtube_api_url=url("YOUTUBE_API_URL", "https://www.googleapis.com/youtube/v3"),
+            twitch_api_url=url("TWITCH_API_URL", "https://api.twitch.tv/helix"),
+            twitch_auth_url=url("TWITCH_AUTH_URL", "https://id.twitch.tv/oauth2"),
+            x_api_url=url("X_API_URL", "https://api.x.com/2"),
+            rapidapi_tiktok_url=url("RAPIDAPI_TIKTOK_URL", "https://tiktok-api23.p.rapidapi.com"),
+            rapidapi_twitter_url=url("RAPIDAPI_TWITTER_URL", "https://twitter241.p.rapidapi.com"),
+            rapidapi_twitch_url=url(
+                "RAPIDAPI_TWITCH_URL", "https://twitch-scraper2.p.rapidapi.com"
+            ),
+            apify_api_url=url("APIFY_API_URL", "https://api.apify.com/v2"),
+            instagram_graph_url=url("INSTAGRAM_GRAPH_URL", "https://graph.facebook.com/v25.0"),
+            preferences={p: _provider_preference(env, p) for p in PLATFORM_PROVIDERS},
+            connect_timeout_seconds=_float(env, "PROVIDER_CONNECT_TIMEOUT_SECONDS", 3.0),
+            read_timeout_seconds=_float(env, "PROVIDER_READ_TIMEOUT_SECONDS", 10.0),
+            apify_timeout_seconds=_float(env, "APIFY_TIMEOUT_SECONDS", 60.0),
+            retry_attempts=max(1, _int(env, "PROVIDER_RETRY_ATTEMPTS", 3)),
+            retry_base_seconds=_float(env, "PROVIDER_RETRY_BASE_SECONDS", 0.5),
+            retry_max_seconds=_float(env, "PROVIDER_RETRY_MAX_SECONDS", 8.0),
+            retry_after_max_seconds=_float(env, "PROVIDER_RETRY_AFTER_MAX_SECONDS", 10.0),
+            breaker_failures=max(1, _int(env, "PROVIDER_BREAKER_FAILURES", 5)),
+            breaker_reset_seconds=_float(env, "PROVIDER_BREAKER_RESET_SECONDS", 30.0),
+            cache_seconds=_float(env, "PLATFORM_CACHE_SECONDS", 300.0),
+            negative_cache_seconds=_float(env, "PLATFORM_NEGATIVE_CACHE_SECONDS", 60.0),
+            error_cache_seconds=_float(env, "PLATFORM_ERROR_CACHE_SECONDS", 5.0),
+            lock_seconds=_float(env, "PLATFORM_LOCK_SECONDS", 15.0),
+            refresh_rate_limit=env.get("PLATFORM_REFRESH_RATE_LIMIT") or "3/hour",
+            lookup_rate_limit=env.get("PLATFORM_LOOKUP_RATE_LIMIT") or "60/minute",
+        )
+
+
+def _provider_preference(env: Mapping[str, str], platform: str) -> tuple[str, ...]:
+    name = f"{platform}_PROVIDERS"
+    raw = env.get(name)
+    if raw is None:
+        return PLATFORM_PROVIDERS[platform]
+    chosen = tuple(p.strip().lower() for p in raw.split(",") if p.strip())
+    allowed = PLATFORM_PROVIDERS[platform]
+    unknown = [p for p in chosen if p not in allowed]
+    if unknown:
+        raise SettingsError(f"{name} may list only {', '.join(allowed)}; not {', '.join(unknown)}")
+    return tuple(dict.fromkeys(chosen))
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
+    if not value >= 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a finite number of at least 0, not {raw!r}")
+    return value

@@ -2,9 +2,25 @@
 
 from models.accounts import RefreshToken, Role, User
 from models.profiles import Profile
+from models.realtime import (
+    CollabRequest,
+    CollabRequestStatus,
+    Conversation,
+    ConversationParticipant,
+    Message,
+    Notification,
+    NotificationType,
+)
 from models.social import Platform, SocialAccount, StatsSnapshot, SyncSource
 
 __all__ = [
+    "CollabRequest",
+    "CollabRequestStatus",
+    "Conversation",
+    "ConversationParticipant",
+    "Message",
+    "Notification",
+    "NotificationType",
     "Platform",
     "Profile",
     "RefreshToken",

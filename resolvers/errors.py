@@ -21,6 +21,15 @@ class ErrorCode(StrEnum):
     TOKEN_REUSED = "TOKEN_REUSED"  # noqa: S105 (an error code)
     ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED"
     RATE_LIMITED = "RATE_LIMITED"
+    # Platform lookups and provider-connected accounts (resolvers/platforms.py).
+    INVALID_HANDLE = "INVALID_HANDLE"
+    PRIVATE = "PRIVATE"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    PROVIDER_MISCONFIGURED = "PROVIDER_MISCONFIGURED"
+    NOT_CONFIGURED = "NOT_CONFIGURED"
+    NOT_ALLOWED = "NOT_ALLOWED"  # you can see it, but only someone else may do this
+    INVALID_STATE = "INVALID_STATE"  # e.g. a request no longer pending, a message deleted
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from adapters.broker import Broker
 from adapters.passwords import PasswordHasher
+from adapters.platforms.lookup import PlatformLookup
 from adapters.ratelimit import RateLimiter
 from adapters.tokens import TokenIssuer
 from settings import Settings
@@ -18,9 +19,14 @@ class Services:
     passwords: PasswordHasher
     sync_limiter: RateLimiter
     broker: Broker
+    platforms: PlatformLookup  # cached provider lookups (adapters/platforms/)
+    platform_refresh_limiter: RateLimiter  # forced refreshes per user
+    platform_lookup_limiter: RateLimiter  # uncached lookups per user
 
     @classmethod
-    def from_settings(cls, settings: Settings, broker: Broker) -> Services:
+    def from_settings(
+        cls, settings: Settings, broker: Broker, *, platforms: PlatformLookup
+    ) -> Services:
         return cls(
             settings=settings,
             tokens=TokenIssuer(
@@ -33,4 +39,11 @@ class Services:
             passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
             sync_limiter=RateLimiter(settings.sync_rate_limit, settings.redis_url, "sync"),
             broker=broker,
+            platforms=platforms,
+            platform_refresh_limiter=RateLimiter(
+                settings.providers.refresh_rate_limit, settings.redis_url, "platform-refresh"
+            ),
+            platform_lookup_limiter=RateLimiter(
+                settings.providers.lookup_rate_limit, settings.redis_url, "platform-lookup"
+            ),
         )

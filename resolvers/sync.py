@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from models import Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates, recompute_profile_aggregates
 from resolvers.errors import ErrorCode, FieldError, OperationError, RateLimitedError
+from resolvers.notifications import notify_sync_finished
 from resolvers.services import Services
 
 # Above the largest real accounts (Instagram's biggest is under 700M) with room to grow, and
@@ -29,11 +30,31 @@ from resolvers.services import Services
 FOLLOWERS_MAX = 2_000_000_000
 ENGAGEMENT_MAX = 100.0
 BATCH_MAX = 100
+SYSTEM = 0  # ``initiated_by`` of a sync no user started (a background job): no user has id 0
 
 
 class ErrorPolicy(StrEnum):
     REJECT_EVERYTHING = "REJECT_EVERYTHING"
     REJECT_FAILED_ROWS = "REJECT_FAILED_ROWS"
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What a provider (or, later, OAuth) fetch says beyond the numbers. A sync without it (a
+    manual one) clears what described the previous numbers: provider, precision, method, time."""
+
+    provider: str
+    fetched_at: datetime
+    count_precision: str
+    engagement_method: str
+    platform_user_id: str | None = None
+    display_name: str | None = None
+    avatar_url: str | None = None
+    verified: bool | None = None
+    following: int | None = None
+    content_count: int | None = None
+    total_likes: int | None = None
+    total_views: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +65,7 @@ class SyncItem:
     followers: object
     engagement: object = None
     handle: str | None = None
+    provenance: Provenance | None = None
 
 
 @dataclass(slots=True)
@@ -159,8 +181,37 @@ async def apply_sync(
     *,
     source: SyncSource,
     batch: bool = True,
+    initiated_by: int | None = None,
 ) -> SyncOutcome:
-    """Validates and stores one or more platforms' stats for the profile of ``user_id``."""
+    """Validates and stores one or more platforms' stats for the profile of ``user_id``.
+
+    ``initiated_by`` is who started the sync: None for the profile's owner (manual syncs, the
+    owner's own refreshes), ``SYSTEM`` for a background job, or another user's id. When it was
+    not the owner, the owner gets a SYNC_COMPLETED or SYNC_FAILED notification once it is over.
+    """
+    if initiated_by is None or initiated_by == user_id:
+        return await _apply_sync(services, user_id, items, error_policy, source=source, batch=batch)
+    try:
+        outcome = await _apply_sync(
+            services, user_id, items, error_policy, source=source, batch=batch
+        )
+    except OperationError as exc:
+        await notify_sync_finished(services, user_id, [], exc.errors)
+        raise
+    saved = [r.platform.value for r in outcome.results if r.account is not None and r.platform]
+    await notify_sync_finished(services, user_id, saved, outcome.errors, outcome.profile.id)
+    return outcome
+
+
+async def _apply_sync(
+    services: Services,
+    user_id: int,
+    items: Sequence[SyncItem],
+    error_policy: ErrorPolicy,
+    *,
+    source: SyncSource,
+    batch: bool,
+) -> SyncOutcome:
     if batch and not items:
         raise OperationError.single(("items",), "Send at least one item.", ErrorCode.REQUIRED)
     if len(items) > BATCH_MAX:
@@ -225,6 +276,7 @@ async def _store(
             source=source,
             synced_at=now,
             handle=item.handle,
+            **_provenance_fields(item.provenance),
         )
     else:
         account.followers = item.followers
@@ -234,6 +286,8 @@ async def _store(
         account.state = "READY"
         if item.handle is not None:
             account.handle = item.handle
+        for name, value in _provenance_fields(item.provenance).items():
+            setattr(account, name, value)
         await account.save()
     await StatsSnapshot.create(
         account=account,
@@ -243,6 +297,30 @@ async def _store(
         taken_at=now,
     )
     return account
+
+
+def _provenance_fields(provenance: Provenance | None) -> dict[str, object]:
+    if provenance is None:
+        return {
+            "provider": None,
+            "fetched_at": None,
+            "count_precision": None,
+            "engagement_method": None,
+        }
+    return {
+        "provider": provenance.provider,
+        "fetched_at": provenance.fetched_at,
+        "count_precision": provenance.count_precision,
+        "engagement_method": provenance.engagement_method,
+        "platform_user_id": provenance.platform_user_id,
+        "display_name": provenance.display_name,
+        "avatar_url": provenance.avatar_url,
+        "verified": provenance.verified,
+        "following": provenance.following,
+        "content_count": provenance.content_count,
+        "total_likes": provenance.total_likes,
+        "total_views": provenance.total_views,
+    }
 
 
 def profile_topic(profile_id: int) -> str:

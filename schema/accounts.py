@@ -9,6 +9,7 @@ from models import Role as RoleEnum
 from models import User as UserModel
 from resolvers import auth
 from resolvers.errors import OperationError
+from resolvers.notifications import unread_count as unread_notification_count
 from resolvers.profiles import profile_of
 from schema.context import Info
 from schema.errors import UserError, user_errors
@@ -25,6 +26,10 @@ class User(Node):
     @strawberry.field(description="The user's profile.")
     async def profile(self) -> Profile | None:
         return Profile.from_model(await profile_of(self.model))
+
+    @strawberry.field(description="How many of your notifications are unread.")
+    async def unread_notification_count(self) -> int:
+        return await unread_notification_count(self.model.id)
 
     @classmethod
     def from_model(cls, m: UserModel) -> User:

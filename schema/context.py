@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import strawberry
 from starlette.requests import Request
@@ -16,6 +18,9 @@ from resolvers.services import Services
 from schema.errors import unauthenticated
 from schema.loaders import Loaders
 
+if TYPE_CHECKING:
+    from schema.live.binding import TopicBinding
+
 
 @dataclass(slots=True)
 class Context:
@@ -28,20 +33,32 @@ class Context:
     _viewer: User | None = None
     _viewer_error: str | None = None
     _resolved: bool = False
+    _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Websockets: the connection_init payload (Strawberry sets it), when the token it carried
+    # expires, and, per subscription served by the hub, where the resolver says to listen.
+    connection_params: dict[str, object] | None = None
+    token_expires_at: int | None = None
+    topic_binding: TopicBinding | None = None
+
+    def authenticated_as(self, user: User) -> None:
+        """A websocket's viewer, authenticated once at connection_init."""
+        self._viewer, self._viewer_error, self._resolved = user, None, True
 
     async def viewer(self) -> User | None:
         """The signed-in user, or None when no token was sent. A token that was sent but is
         invalid is an error, so clients learn to refresh instead of silently acting anonymous."""
         if not self._resolved:
-            self._resolved = True
-            token = _bearer(self.authorization)
-            if token is not None:
-                try:
-                    self._viewer = await auth.authenticate(self.services, token)
-                except NotAuthenticatedError as exc:
-                    self._viewer_error = str(exc)
-            elif self.authorization:
-                self._viewer_error = "Send the token as 'Authorization: Bearer <token>'."
+            async with self._viewer_lock:  # sibling fields wait for the one authentication
+                if not self._resolved:
+                    token = _bearer(self.authorization)
+                    if token is not None:
+                        try:
+                            self._viewer = await auth.authenticate(self.services, token)
+                        except NotAuthenticatedError as exc:
+                            self._viewer_error = str(exc)
+                    elif self.authorization:
+                        self._viewer_error = "Send the token as 'Authorization: Bearer <token>'."
+                    self._resolved = True
         if self._viewer_error is not None:
             raise unauthenticated(self._viewer_error)
         return self._viewer

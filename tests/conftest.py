@@ -25,6 +25,7 @@ import uvicorn
 from app import create_app
 from resolvers.services import Services
 from settings import Settings
+from tests.fakes import FakeProviders
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
@@ -114,8 +115,16 @@ async def start_server(
 
 
 @pytest.fixture(scope="session")
-async def server() -> AsyncIterator[RunningServer]:
-    env = server_environment()
+async def fake_providers() -> AsyncIterator[FakeProviders]:
+    """Every platform data provider, faked on loopback (tests/fakes/)."""
+    fakes = await FakeProviders.start()
+    yield fakes
+    await fakes.stop()
+
+
+@pytest.fixture(scope="session")
+async def server(fake_providers: FakeProviders) -> AsyncIterator[RunningServer]:
+    env = server_environment(**fake_providers.environment())
     if uses_postgres():
         await reset_postgres(env["DATABASE_URL"])
     else:

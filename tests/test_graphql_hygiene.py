@@ -139,3 +139,23 @@ def test_settings_reject_nonsense(limit):
     else:
         with pytest.raises(SettingsError):
             Settings.from_env(server_environment(PORT=limit))
+
+
+async def test_validation_runs_once_per_distinct_document():
+    """The validation cache must hit for a repeated document (validation is most of a cheap
+    request's cost): the limit rules must not defeat its key by being rebuilt per request."""
+    import uuid
+
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from schema import CACHE_SIZE
+
+    schema = build_schema(Settings.from_env(server_environment()))
+    cache = _get_validate_cache(CACHE_SIZE)
+    before = cache.cache_info()
+    document = "{ __typename a%s: __typename }" % uuid.uuid4().hex  # noqa: UP031
+    for _ in range(5):
+        result = await schema.execute(document)
+        assert result.errors is None
+    after = cache.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 4)

@@ -1,0 +1,297 @@
+"""The floor for bench/read_paths.py: plain Starlette, one hand-written SQL query per read, orjson.
+
+It answers the same JSON as the GraphQL server for the benchmark's documents (read_paths.py checks
+that before timing anything), reading the same database directly (aiosqlite, or an asyncpg pool the
+size of Tortoise's), with the same uvicorn options as ``app.py serve``. What it does not do is the
+point of the comparison: no GraphQL parsing, validation or execution, no ORM, no middleware.
+
+    DATABASE_URL=sqlite:///tmp/x.sqlite3 PORT=8100 .venv/bin/python bench/baseline_app.py
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+PLATFORMS = ("TIKTOK", "INSTAGRAM", "YOUTUBE", "TWITCH", "TWITTER")
+# Tortoise's defaults: one SQLite connection; an asyncpg pool of 1..5.
+PG_POOL_MAX = 5
+
+_PROFILE_COLUMNS = """p.id, p.display_name, p.bio, p.avatar_url, p.niches, p.city, p.state,
+    p.country, p.role, p.is_public, p.rizz_score, p.updated_at, p.total_followers,
+    p.avg_engagement"""
+_ACCOUNT_COLUMNS = "a.platform, a.followers, a.engagement, a.synced_at"
+_VISIBLE = "p.is_public AND p.is_active AND NOT u.suspended"
+
+PROFILE_SQL = f"""
+SELECT {_PROFILE_COLUMNS}, {_ACCOUNT_COLUMNS}
+FROM profiles p
+JOIN users u ON u.id = p.user_id
+LEFT JOIN social_accounts a ON a.profile_id = p.id
+WHERE p.id = $1 AND {_VISIBLE}
+"""  # noqa: S608 (constants only)
+
+DISCOVERY_SQL = f"""
+WITH page AS (
+    SELECT {_PROFILE_COLUMNS}
+    FROM profiles p
+    JOIN users u ON u.id = p.user_id
+    WHERE {_VISIBLE}
+    ORDER BY p.rizz_score DESC, p.id DESC
+    LIMIT $1
+)
+SELECT p.*, {_ACCOUNT_COLUMNS}
+FROM page p
+LEFT JOIN social_accounts a ON a.profile_id = p.id
+ORDER BY p.rizz_score DESC, p.id DESC
+"""  # noqa: S608 (constants only)
+
+TYPENAME = orjson.dumps({"data": {"__typename": "Query"}})
+
+
+def _sqlite(sql: str) -> str:
+    return sql.replace("$1", "?")
+
+
+def _datetime(value: Any) -> str:
+    # asyncpg gives aware datetimes (UTC); Tortoise stores SQLite datetimes as isoformat(" ").
+    if isinstance(value, str):
+        return value.replace(" ", "T", 1)
+    return value.isoformat()
+
+
+def _global_id(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def _profile_pk(global_id: object) -> int | None:
+    if not isinstance(global_id, str):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+        type_name, pk = raw.split(":", 1)
+        number = int(pk)
+    except ValueError:
+        return None
+    return number if type_name == "Profile" and 0 < number < 2**63 else None
+
+
+# resolvers.discovery.encode_cursor: unpadded base64 of [field, direction, sort value, id]; older
+# commits leave the direction out. read_paths.py tells which from the server's own cursors.
+CURSOR_HAS_DIRECTION = os.environ.get("BASELINE_CURSOR_HAS_DIRECTION", "1") == "1"
+
+
+def _cursor(rizz_score: int, pk: int) -> str:
+    fields = ["RIZZ_SCORE", "DESC"] if CURSOR_HAS_DIRECTION else ["RIZZ_SCORE"]
+    raw = orjson.dumps([*fields, rizz_score, pk])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _group(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+    """Rows of (profile columns..., account columns) → [(profile row, {platform: account})]."""
+    out: list[tuple[Any, dict[str, Any]]] = []
+    last_id = None
+    for row in rows:
+        if row[0] != last_id:
+            last_id = row[0]
+            out.append((row, {}))
+        if row[14] is not None:
+            out[-1][1][row[14]] = row
+    return out
+
+
+def _breakdown(accounts: dict[str, Any], with_time: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for platform in PLATFORMS:
+        a = accounts.get(platform)
+        if a is None:
+            result[platform.lower()] = None
+        elif with_time:
+            result[platform.lower()] = {
+                "platform": platform,
+                "followers": a[15],
+                "engagement": a[16],
+                "syncedAt": _datetime(a[17]),
+            }
+        else:
+            result[platform.lower()] = {"followers": a[15], "engagement": a[16]}
+    return result
+
+
+def _location(p: Any, full: bool) -> dict[str, Any] | None:
+    if not (p[5] or p[6] or p[7]):
+        return None
+    if full:
+        return {"city": p[5], "state": p[6], "country": p[7]}
+    return {"city": p[5], "country": p[7]}
+
+
+def profile_json(rows: list[Any]) -> bytes:
+    """The response to read_paths.PROFILE_QUERY."""
+    if not rows:
+        return orjson.dumps({"data": {"profile": None}})
+    p, accounts = _group(rows)[0]
+    return orjson.dumps(
+        {
+            "data": {
+                "profile": {
+                    "id": _global_id("Profile", p[0]),
+                    "displayName": p[1],
+                    "bio": p[2],
+                    "avatarUrl": p[3],
+                    "niches": orjson.loads(p[4]) if p[4] else [],
+                    "location": _location(p, full=True),
+                    "role": p[8],
+                    "isPublic": bool(p[9]),
+                    "rizzScore": p[10],
+                    "updatedAt": _datetime(p[11]),
+                    "stats": {
+                        "totalFollowers": p[12],
+                        "avgEngagement": p[13],
+                        "platformBreakdown": _breakdown(accounts, with_time=True),
+                    },
+                }
+            }
+        }
+    )
+
+
+def discovery_json(rows: list[Any], first: int) -> bytes:
+    """The response to read_paths.DISCOVERY_QUERY."""
+    grouped = _group(rows)
+    page = grouped[:first]
+    edges = [
+        {
+            "cursor": _cursor(p[10], p[0]),
+            "node": {
+                "id": _global_id("Profile", p[0]),
+                "displayName": p[1],
+                "avatarUrl": p[3],
+                "niches": orjson.loads(p[4]) if p[4] else [],
+                "location": _location(p, full=False),
+                "role": p[8],
+                "rizzScore": p[10],
+                "stats": {
+                    "totalFollowers": p[12],
+                    "avgEngagement": p[13],
+                    "platformBreakdown": _breakdown(accounts, with_time=False),
+                },
+            },
+        }
+        for p, accounts in page
+    ]
+    return orjson.dumps(
+        {
+            "data": {
+                "profiles": {
+                    "edges": edges,
+                    "pageInfo": {
+                        "hasNextPage": len(grouped) > first,
+                        "endCursor": edges[-1]["cursor"] if edges else None,
+                    },
+                }
+            }
+        }
+    )
+
+
+class Database:
+    """``fetch(sql, arg)`` over one aiosqlite connection or an asyncpg pool."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith(("postgres://", "postgresql://"))
+        self.fetch: Callable[[str, Any], Any]
+
+    async def open(self) -> None:
+        if self.postgres:
+            import asyncpg
+
+            dsn = "postgresql://" + self.url.split("://", 1)[1]
+            self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=PG_POOL_MAX)
+            self.profile_sql, self.discovery_sql = PROFILE_SQL, DISCOVERY_SQL
+            self.fetch = self._pool.fetch
+        else:
+            import aiosqlite
+
+            self._conn = await aiosqlite.connect(self.url.removeprefix("sqlite://"))
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON"):
+                await self._conn.execute(f"PRAGMA {pragma}")
+            self.profile_sql, self.discovery_sql = _sqlite(PROFILE_SQL), _sqlite(DISCOVERY_SQL)
+            self.fetch = self._sqlite_fetch
+
+    async def _sqlite_fetch(self, sql: str, arg: Any) -> list[Any]:
+        return list(await self._conn.execute_fetchall(sql, (arg,)))
+
+    async def close(self) -> None:
+        if self.postgres:
+            await self._pool.close()
+        else:
+            await self._conn.close()
+
+
+def create_app(database_url: str) -> Starlette:
+    db = Database(database_url)
+
+    async def profile(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        pk = _profile_pk(body["variables"]["id"])
+        rows = await db.fetch(db.profile_sql, pk) if pk is not None else []
+        return Response(profile_json(rows), media_type="application/json")
+
+    async def discovery(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        first = int(body["variables"]["first"])
+        rows = await db.fetch(db.discovery_sql, first + 1)
+        return Response(discovery_json(rows, first), media_type="application/json")
+
+    async def typename(request: Request) -> Response:
+        orjson.loads(await request.body())
+        return Response(TYPENAME, media_type="application/json")
+
+    async def health(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    return Starlette(
+        routes=[
+            Route("/profile", profile, methods=["POST"]),
+            Route("/discovery", discovery, methods=["POST"]),
+            Route("/typename", typename, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def main() -> None:
+    # The same uvicorn options as `app.py serve` (access log included), so the ratio measures
+    # what lies between uvicorn and the database: GraphQL, the ORM and the middleware.
+    uvicorn.run(
+        create_app(os.environ["DATABASE_URL"]),
+        host="127.0.0.1",
+        port=int(os.environ["PORT"]),
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

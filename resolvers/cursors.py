@@ -1,0 +1,72 @@
+"""Keyset cursors for the realtime lists (conversations, messages, requests, notifications).
+
+A cursor is the sort key of the last row a client saw, named by kind so a messages cursor is
+refused by the notifications list. The next page starts strictly after it, so paging never
+repeats or skips a row that stayed put, however many rows arrive meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import orjson
+
+from resolvers.errors import ErrorCode, OperationError
+
+PAGE_MAX = 100
+PAGE_DEFAULT = 20
+
+CursorValue = int | str
+T = TypeVar("T")
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return PAGE_DEFAULT
+    if not 1 <= first <= PAGE_MAX:
+        raise OperationError.single(
+            ("first",), f"first must be from 1 to {PAGE_MAX}.", ErrorCode.OUT_OF_RANGE
+        )
+    return first
+
+
+def encode_cursor(kind: str, *values: CursorValue) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([kind, *values])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, kind: str, arity: int) -> list[CursorValue] | None:
+    """The values of a cursor of this kind, None for no cursor; refuses any other string."""
+    if cursor is None:
+        return None
+    try:
+        raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raw = None
+    if (
+        not isinstance(raw, list)
+        or len(raw) != arity + 1
+        or raw[0] != kind
+        or not all(isinstance(v, int | str) and not isinstance(v, bool) for v in raw[1:])
+    ):
+        raise OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
+    return raw[1:]
+
+
+def positive_id(value: CursorValue) -> int:
+    """An id read from a cursor, refused unless it could be a row id."""
+    if isinstance(value, int) and 0 < value < 2**63:
+        return value
+    raise OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list, newest first, with each row's cursor."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool

@@ -1,0 +1,36 @@
+"""The one validation of free text people write to each other: chat messages, request notes.
+
+Text is stored and returned exactly as written (trimmed): HTML stays text, and escaping is the
+client's job when it renders. What is refused is what no person types and what a database or
+a later reader would trip over: NUL and other control characters (PostgreSQL refuses NUL in
+text) and lone surrogates (not encodable as UTF-8).
+"""
+
+from __future__ import annotations
+
+import re
+
+from resolvers.errors import ErrorCode, FieldError
+
+# Control characters (Unicode category Cc) other than newline and tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(
+    value: str | None, field: tuple[str, ...], limit: int, *, required: bool
+) -> tuple[str | None, list[FieldError]]:
+    """The trimmed text (None when empty and optional) and what is wrong with it."""
+    text = (value or "").replace("\r\n", "\n").strip()
+    if not text:
+        if required:
+            return None, [FieldError(field, "Write something first.", ErrorCode.REQUIRED)]
+        return None, []
+    if len(text) > limit:
+        return None, [FieldError(field, f"Use at most {limit:,} characters.", ErrorCode.TOO_LONG)]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, [FieldError(field, "The text contains invalid characters.", ErrorCode.INVALID)]
+    if _CONTROL.search(text):
+        return None, [FieldError(field, "Remove control characters.", ErrorCode.INVALID)]
+    return text, []

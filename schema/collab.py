@@ -1,0 +1,229 @@
+"""Collaboration requests: the type, `collabRequests`, and send / accept / decline / cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from models import CollabRequest as CollabRequestModel
+from models import CollabRequestStatus as StatusEnum
+from resolvers import collab as ops
+from resolvers.cursors import PAGE_MAX
+from resolvers.errors import OperationError
+from schema.chat import Conversation
+from schema.context import Info
+from schema.errors import UserError, bad_user_input, user_errors
+from schema.input_ids import pk_of
+from schema.node import Node, encode_id
+from schema.pages import page_info
+from schema.people import Person, person
+from schema.profiles import PageInfo
+
+CollabRequestStatus = strawberry.enum(
+    StatusEnum, name="CollabRequestStatus", description="Where a collaboration request stands."
+)
+CollabRequestDirection = strawberry.enum(
+    ops.CollabRequestDirection,
+    name="CollabRequestDirection",
+    description="Requests you sent, or requests sent to you.",
+)
+
+
+@strawberry.type(description="One person asking another to collaborate. Only the two see it.")
+class CollabRequest(Node):
+    message: str | None = strawberry.field(description="The note sent with it, as written.")
+    status: CollabRequestStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    created_at: datetime = strawberry.field(description="When it was sent.")
+    responded_at: datetime | None = strawberry.field(
+        description="When it was accepted, declined or cancelled."
+    )
+    model: strawberry.Private[CollabRequestModel]
+
+    @strawberry.field(description="Who asked.")
+    async def sender(self, info: Info) -> Person:
+        return await person(info, self.model.sender_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Who was asked.")
+    async def recipient(self, info: Info) -> Person:
+        return await person(info, self.model.recipient_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_model(cls, m: CollabRequestModel) -> CollabRequest:
+        return cls(
+            id=encode_id("CollabRequest", m.id),
+            message=m.message,
+            status=StatusEnum(m.status),
+            created_at=m.created_at,
+            responded_at=m.responded_at,
+            model=m,
+        )
+
+
+@strawberry.type(description="A request in a page of requests.")
+class CollabRequestEdge:
+    cursor: str = strawberry.field(description="Pass as `after` for the ones after it.")
+    node: CollabRequest = strawberry.field(description="The request.")
+
+
+@strawberry.type(description="Collaboration requests, newest first.")
+class CollabRequestConnection:
+    edges: list[CollabRequestEdge] = strawberry.field(description="This page's requests.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and where.")
+
+
+@strawberry.input(description="Whom to ask, and an optional note.")
+class CollabRequestSendInput:
+    recipient: strawberry.ID = strawberry.field(description="The User ID of the person to ask.")
+    message: str | None = strawberry.field(
+        default=None, description=f"An optional note, at most {ops.MESSAGE_MAX:,} characters."
+    )
+
+
+@strawberry.type(description="The result of collabRequestSend.")
+class CollabRequestSendPayload:
+    collab_request: CollabRequest | None = strawberry.field(description="The request sent.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty when it worked."
+    )
+
+
+@strawberry.input(description="A request sent to you, to accept.")
+class CollabRequestAcceptInput:
+    request: strawberry.ID = strawberry.field(description="The request.")
+
+
+@strawberry.type(description="The result of collabRequestAccept.")
+class CollabRequestAcceptPayload:
+    collab_request: CollabRequest | None = strawberry.field(description="The accepted request.")
+    conversation: Conversation | None = strawberry.field(
+        description="Your conversation with the sender, ready to use."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty when it worked."
+    )
+
+
+@strawberry.input(description="A request sent to you, to decline.")
+class CollabRequestDeclineInput:
+    request: strawberry.ID = strawberry.field(description="The request.")
+
+
+@strawberry.type(description="The result of collabRequestDecline.")
+class CollabRequestDeclinePayload:
+    collab_request: CollabRequest | None = strawberry.field(description="The declined request.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty when it worked."
+    )
+
+
+@strawberry.input(description="A request you sent, to withdraw.")
+class CollabRequestCancelInput:
+    request: strawberry.ID = strawberry.field(description="The request.")
+
+
+@strawberry.type(description="The result of collabRequestCancel.")
+class CollabRequestCancelPayload:
+    collab_request: CollabRequest | None = strawberry.field(description="The cancelled request.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty when it worked."
+    )
+
+
+@strawberry.type
+class CollabQuery:
+    @strawberry.field(
+        description=f"Requests you sent or received, newest first. `first` is at most {PAGE_MAX}."
+    )
+    async def collab_requests(
+        self,
+        info: Info,
+        direction: CollabRequestDirection,  # type: ignore[valid-type]
+        status: CollabRequestStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> CollabRequestConnection:
+        viewer = await info.context.require_viewer()
+        try:
+            page = await ops.list_requests(
+                viewer,
+                ops.CollabRequestDirection(direction),
+                StatusEnum(status) if status is not None else None,
+                first,
+                after,
+            )
+        except OperationError as exc:
+            raise bad_user_input(exc) from None
+        return CollabRequestConnection(
+            edges=[
+                CollabRequestEdge(cursor=c, node=CollabRequest.from_model(r))
+                for r, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page_info(page),
+        )
+
+
+@strawberry.type
+class CollabMutation:
+    @strawberry.mutation(
+        description="Ask someone to collaborate. At most one request between two people is "
+        "pending at a time."
+    )
+    async def collab_request_send(
+        self, info: Info, input: CollabRequestSendInput
+    ) -> CollabRequestSendPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            request = await ops.send_request(
+                info.context.services, viewer, pk_of(input.recipient, "User"), input.message
+            )
+        except OperationError as exc:
+            return CollabRequestSendPayload(collab_request=None, user_errors=user_errors(exc))
+        return CollabRequestSendPayload(
+            collab_request=CollabRequest.from_model(request), user_errors=[]
+        )
+
+    @strawberry.mutation(description="Accept a request sent to you; opens your conversation.")
+    async def collab_request_accept(
+        self, info: Info, input: CollabRequestAcceptInput
+    ) -> CollabRequestAcceptPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            accepted = await ops.accept_request(
+                info.context.services, viewer, pk_of(input.request, "CollabRequest")
+            )
+        except OperationError as exc:
+            return CollabRequestAcceptPayload(
+                collab_request=None, conversation=None, user_errors=user_errors(exc)
+            )
+        return CollabRequestAcceptPayload(
+            collab_request=CollabRequest.from_model(accepted.request),
+            conversation=Conversation.from_model(accepted.conversation),
+            user_errors=[],
+        )
+
+    @strawberry.mutation(description="Decline a request sent to you.")
+    async def collab_request_decline(
+        self, info: Info, input: CollabRequestDeclineInput
+    ) -> CollabRequestDeclinePayload:
+        viewer = await info.context.require_viewer()
+        try:
+            request = await ops.decline_request(viewer, pk_of(input.request, "CollabRequest"))
+        except OperationError as exc:
+            return CollabRequestDeclinePayload(collab_request=None, user_errors=user_errors(exc))
+        return CollabRequestDeclinePayload(
+            collab_request=CollabRequest.from_model(request), user_errors=[]
+        )
+
+    @strawberry.mutation(description="Withdraw a request you sent, while it is pending.")
+    async def collab_request_cancel(
+        self, info: Info, input: CollabRequestCancelInput
+    ) -> CollabRequestCancelPayload:
+        viewer = await info.context.require_viewer()
+        try:
+            request = await ops.cancel_request(viewer, pk_of(input.request, "CollabRequest"))
+        except OperationError as exc:
+            return CollabRequestCancelPayload(collab_request=None, user_errors=user_errors(exc))
+        return CollabRequestCancelPayload(
+            collab_request=CollabRequest.from_model(request), user_errors=[]
+        )

@@ -1,0 +1,321 @@
+"""graphql-transport-ws as creatorgraph speaks it: Strawberry's handler with our rules on top.
+
+- The connection authenticates once, in ``connection_init`` (``connectionParams.authorization =
+  "Bearer <token>"``); a missing or bad token closes it with 4403, and so does the token's expiry.
+- Messages from the client are capped in size (1009 above the cap); frames go out as text.
+- Subscriptions are served by the hub. Each connection has one bounded outbox (outbox.py): a
+  client that stops reading fills only its own outbox, and when that overflows the connection
+  is dropped, so it never holds up the other subscribers.
+- A ``pong`` is sent only once every earlier ``subscribe`` on the connection is listening, so a
+  client that pings after subscribing knows no later event can be missed.
+Queries and mutations sent over the socket run exactly as Strawberry runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, replace
+from json import JSONDecodeError
+from typing import TYPE_CHECKING, Any, Protocol
+
+from graphql import GraphQLError, OperationType, parse
+from graphql.utilities import get_operation_ast
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.unset import UNSET, UnsetType
+from strawberry.utils.aio import aclosing
+
+from resolvers.errors import NotAuthenticatedError
+from resolvers.subscriptions import authenticate_connection
+from schema.live.binding import TopicBinding
+from schema.live.hub import HubSubscriber, SubscriptionFailed, SubscriptionHub
+from schema.live.outbox import ConnectionOutbox
+from schema.loaders import Loaders
+
+if TYPE_CHECKING:
+    from schema.context import Context
+    from settings import Settings
+
+log = logging.getLogger("creatorgraph.live")
+
+START_WAIT_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveLimits:
+    max_message_bytes: int = 64 * 1024
+    send_queue_frames: int = 256
+    max_tokens: int = 3000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LiveLimits:
+        return cls(
+            max_message_bytes=settings.ws_max_message_bytes,
+            send_queue_frames=settings.ws_send_queue_frames,
+            max_tokens=settings.max_tokens,
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def operation_type(query: str, name: str | None, max_tokens: int) -> OperationType | None:
+    """Whether a document's operation is a subscription (cached: a thousand clients send the
+    same few documents), or None when it does not parse or names no operation."""
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except (GraphQLError, TypeError):
+        return None
+    definition = get_operation_ast(document, name)
+    return definition.operation if definition is not None else None
+
+
+class LiveView(Protocol):
+    """What the handler needs of the GraphQL view (app.GraphQLApp)."""
+
+    hub: SubscriptionHub
+    live_limits: LiveLimits
+
+
+async def authenticate_websocket(context: Context) -> UnsetType:
+    """The view's ``on_ws_connect``: authenticates the connection once, from connectionParams;
+    a refusal closes the socket with 4403."""
+    params = context.connection_params or {}
+    try:
+        session = await authenticate_connection(context.services, params.get("authorization"))
+    except NotAuthenticatedError as exc:
+        raise ConnectionRejectionError({"message": str(exc)}) from None
+    context.authenticated_as(session.user)
+    context.token_expires_at = session.expires_at
+    return UNSET
+
+
+class LiveWebSocketAdapter(ASGIWebSocketAdapter):
+    """Text frames out (graphql-ws clients need them), and a cap on what comes in."""
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        limit = self.view.live_limits.max_message_bytes  # type: ignore[attr-defined]
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await self.ws.receive_text()
+                    if len(text) > limit or len(text.encode()) > limit:
+                        await self.close(1009, f"Messages are limited to {limit} bytes")
+                        return
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as e:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from e
+        except KeyError as e:
+            raise NonTextMessageReceived from e
+        except WebSocketDisconnect:
+            pass
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        await self.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+
+    async def send_text(self, frame: str) -> None:
+        try:
+            await self.ws.send_text(frame)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live_view: LiveView = self.view  # type: ignore[assignment]
+        self._starting: dict[str, asyncio.Future[None]] = {}
+        self._outbox: ConnectionOutbox | None = None
+        self._expiry: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._dropped = False
+
+    async def handle(self) -> None:
+        self._task = asyncio.current_task()
+        assert isinstance(self.websocket, LiveWebSocketAdapter)
+        self._outbox = ConnectionOutbox(
+            self.websocket.ws.send_text, self.live_view.live_limits.send_queue_frames, self._drop
+        )
+        try:
+            await super().handle()
+        except asyncio.CancelledError:
+            if not self._dropped or self._task is None:
+                raise
+            self._task.uncancel()  # our own drop: end the connection quietly
+        finally:
+            self._outbox.close()
+            if self._expiry is not None:
+                self._expiry.cancel()
+
+    def _drop(self) -> None:
+        """The client stopped reading and its outbox is full: end the connection without
+        waiting on it (a close frame could not get through a full socket either)."""
+        if self._dropped:
+            return
+        self._dropped = True
+        log.warning("dropped a websocket that stopped reading its events")
+        if self._task is not None:
+            self._task.cancel()
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        expires_at = self.context.token_expires_at
+        if self.connection_acknowledged and expires_at is not None and self._expiry is None:
+            self._expiry = asyncio.create_task(self._close_at(expires_at))
+
+    async def _close_at(self, expires_at: int) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=4403, reason="Token expired")
+
+    async def handle_subscribe(self, message: Any) -> None:
+        payload = message.get("payload")
+        if (
+            not isinstance(message.get("id"), str)
+            or not isinstance(payload, dict)
+            or not isinstance(payload.get("query"), str)
+            or not isinstance(payload.get("variables"), dict | None)
+            or not isinstance(payload.get("operationName"), str | None)
+        ):
+            await self.handle_invalid_message("Invalid subscribe message")
+            return
+        await super().handle_subscribe(message)
+        operation = self.operations.get(message["id"])
+        if operation is not None and operation.task is not None and not operation.task.done():
+            self._starting.setdefault(operation.id, asyncio.get_running_loop().create_future())
+
+    async def handle_ping(self, message: Any) -> None:
+        pending = [f for f in self._starting.values() if not f.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=START_WAIT_SECONDS)
+        await super().handle_ping(message)
+
+    def _started(self, operation_id: str) -> None:
+        future = self._starting.pop(operation_id, None)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        try:
+            kind = self._operation_type(operation)
+            if kind is None:  # unparsable: Strawberry closes the socket as the protocol says
+                self._started(operation.id)
+                await super().run_operation(operation)
+            elif kind is OperationType.SUBSCRIPTION:
+                await self._run_subscription(operation)
+            else:
+                self._started(operation.id)
+                await self._run_single(operation)
+        finally:
+            self._started(operation.id)
+
+    def _operation_context(self, binding: TopicBinding | None = None) -> Context:
+        """Each operation gets its own DataLoaders: a socket lives for hours, and loaders
+        shared across its operations would keep answering from what they first loaded."""
+        return replace(self.context, loaders=Loaders(), topic_binding=binding)
+
+    async def _run_single(self, operation: Operation[Context, None]) -> None:
+        """A query or mutation sent over the socket: one result, then complete."""
+        try:
+            source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self._operation_context(),
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(source):
+                async for result in source:
+                    if isinstance(result, PreExecutionError):
+                        await operation.send_initial_errors(result.errors or [])
+                        return
+                    if not isinstance(result, ExecutionResult):
+                        await operation.send_initial_errors(
+                            [GraphQLError("Incremental delivery is not supported here")]
+                        )
+                        return
+                    await operation.send_next(result)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+    def _operation_type(self, operation: Operation[Context, None]) -> OperationType | None:
+        return operation_type(
+            operation.query, operation.operation_name, self.live_view.live_limits.max_tokens
+        )
+
+    async def _run_subscription(self, operation: Operation[Context, None]) -> None:
+        binding = TopicBinding()
+        context = self._operation_context(binding)
+        try:
+            source = await self.schema.subscribe(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(source):
+                async for result in source:
+                    # Validation errors, or the resolver refused (not signed in, not yours):
+                    # either way the subscription never started.
+                    errors = result.errors or [GraphQLError("The subscription did not start.")]
+                    if isinstance(result, PreExecutionError) or binding.topic is None:
+                        await operation.send_initial_errors(errors)
+                        return
+            if binding.topic is None:
+                await operation.send_initial_errors([GraphQLError("Nothing to subscribe to.")])
+                return
+            await self._serve_from_hub(operation, binding, context)
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+    async def _serve_from_hub(
+        self, operation: Operation[Context, None], binding: TopicBinding, context: Context
+    ) -> None:
+        assert self._outbox is not None
+        hub = self.live_view.hub
+        subscriber = HubSubscriber(operation.id, self._outbox)
+        try:
+            await hub.attach(
+                subscriber,
+                schema=self.schema,
+                binding=binding,
+                context=context,
+                query=operation.query,
+                variables=operation.variables,
+                operation_name=operation.operation_name,
+            )
+        except SubscriptionFailed as exc:
+            await operation.send_initial_errors([GraphQLError(str(exc))])
+            return
+        self._started(operation.id)
+        try:
+            errors = await subscriber.ended  # the client ends it by cancelling this task
+        finally:
+            hub.detach(subscriber)
+        await operation.send_operation_message(
+            {"id": operation.id, "type": "error", "payload": errors}  # type: ignore[typeddict-item]
+        )
