@@ -37,6 +37,7 @@ class Settings:
     access_token_seconds: int
     refresh_token_seconds: int
     sync_rate_limit: str
+    sign_in_rate_limit: str
     graphiql: bool
     introspection: bool
     password_hash_memory_kib: int
@@ -81,6 +82,7 @@ class Settings:
             access_token_seconds=_int(env, "ACCESS_TOKEN_SECONDS", 15 * 60),
             refresh_token_seconds=_int(env, "REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
             sync_rate_limit=env.get("SYNC_RATE_LIMIT", "10/minute"),
+            sign_in_rate_limit=env.get("SIGN_IN_RATE_LIMIT", "10/minute"),
             graphiql=_bool(env, "GRAPHIQL", not production),
             introspection=_bool(env, "INTROSPECTION", not production),
             password_hash_memory_kib=_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536),

@@ -14,7 +14,13 @@ from tortoise.transactions import in_transaction
 
 from adapters.tokens import InvalidTokenError
 from models import Profile, RefreshToken, Role, User
-from resolvers.errors import ErrorCode, FieldError, NotAuthenticatedError, OperationError
+from resolvers.errors import (
+    ErrorCode,
+    FieldError,
+    NotAuthenticatedError,
+    OperationError,
+    RateLimitedError,
+)
 from resolvers.profiles import validate_display_name
 from resolvers.services import Services
 
@@ -93,6 +99,11 @@ async def register(
 
 async def sign_in(services: Services, email: str, password: str) -> Session:
     email = normalize_email(email)
+    # Guessing passwords is bounded per address, known or not, so the limit itself reveals nothing
+    # about which emails have accounts.
+    retry_after = await services.sign_in_limiter.hit(f"email:{email[:EMAIL_MAX]}")
+    if retry_after is not None:
+        raise RateLimitedError(retry_after, "sign-in attempts")
     # No account has an email that registration would refuse; don't send one to the database.
     user = await User.get_or_none(email=email) if is_valid_email(email) else None
     # Verify even when the user is unknown, so the two failures take the same time.

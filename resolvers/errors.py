@@ -54,13 +54,13 @@ class OperationError(Exception):
 
 
 class RateLimitedError(OperationError):
-    def __init__(self, retry_after_seconds: int) -> None:
+    def __init__(self, retry_after_seconds: int, what: str = "syncs") -> None:
         self.retry_after_seconds = retry_after_seconds
         super().__init__(
             [
                 FieldError(
                     None,
-                    f"Too many syncs. Try again in {retry_after_seconds} seconds.",
+                    f"Too many {what}. Try again in {retry_after_seconds} seconds.",
                     ErrorCode.RATE_LIMITED,
                 )
             ]

@@ -18,6 +18,7 @@ class Services:
     tokens: TokenIssuer
     passwords: PasswordHasher
     sync_limiter: RateLimiter
+    sign_in_limiter: RateLimiter  # sign-in attempts per email address
     broker: Broker
     platforms: PlatformLookup  # cached provider lookups (adapters/platforms/)
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
@@ -38,6 +39,7 @@ class Services:
             ),
             passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
             sync_limiter=RateLimiter(settings.sync_rate_limit, settings.redis_url, "sync"),
+            sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, settings.redis_url, "sign-in"),
             broker=broker,
             platforms=platforms,
             platform_refresh_limiter=RateLimiter(

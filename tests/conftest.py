@@ -37,6 +37,7 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "JWT_SECRET": TEST_SECRET,
         "PASSWORD_HASH_MEMORY_KIB": "8192",
         "SYNC_RATE_LIMIT": "1000/minute",
+        "SIGN_IN_RATE_LIMIT": "1000/minute",
     }
     database_url = os.environ.get("DATABASE_URL")
     if database_url:

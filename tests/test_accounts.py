@@ -804,3 +804,31 @@ async def test_unexpected_input_shapes_give_clean_errors(http: httpx.AsyncClient
         result = response.json()
         assert result.get("errors"), result
         assert result.get("data") is None
+
+
+async def test_sign_in_attempts_are_limited_per_email_known_or_not(
+    gql: GraphQLClient, server: RunningServer
+):
+    from adapters.ratelimit import RateLimiter
+
+    account = await register(gql)
+    unknown = unique_email("nobody")
+    services = server.services
+    original = services.sign_in_limiter
+    services.sign_in_limiter = RateLimiter(
+        "3/minute", server.settings.redis_url, f"sign-in-test-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        for email in (account.email, unknown):
+            for _ in range(3):
+                payload = await sign_in(gql, email, "wrong password!")
+                assert codes(payload) == ["INVALID_CREDENTIALS"]
+            limited = await sign_in(gql, email, "wrong password!")
+            assert codes(limited) == ["RATE_LIMITED"]
+            assert "seconds" in limited["userErrors"][0]["message"]
+        # Even the right password waits: the limit is on attempts, not on failures.
+        assert codes(await sign_in(gql, account.email, account.password)) == ["RATE_LIMITED"]
+        other = await register(gql)
+        assert (await sign_in(gql, other.email, other.password))["userErrors"] == []
+    finally:
+        services.sign_in_limiter = original
