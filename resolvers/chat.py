@@ -27,7 +27,14 @@ from models import (
     NotificationType,
     User,
 )
-from resolvers.cursors import Page, decode_cursor, encode_cursor, page_size, positive_id
+from resolvers.cursors import (
+    Page,
+    decode_cursor,
+    encode_cursor,
+    newest_first,
+    page_size,
+    positive_id,
+)
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.notifications import create_notification, mark_subject_read, publish_notifications
 from resolvers.people import Face, all_reachable, face_of, reachable_user
@@ -487,18 +494,8 @@ async def list_messages(
     conversation_id: int, first: int | None, after: str | None
 ) -> Page[Message]:
     """A conversation's messages, newest first. The caller has checked the reader is in it."""
-    size = page_size(first)
-    position = decode_cursor(after, _MESSAGES, 1)
-    query = Message.filter(conversation_id=conversation_id)
-    if position is not None:
-        query = query.filter(id__lt=positive_id(position[0]))
-    rows = await query.order_by("-id").limit(size + 1)
-    page = rows[:size]
-    return Page(
-        items=page,
-        cursors=[encode_cursor(_MESSAGES, m.id) for m in page],
-        has_next_page=len(rows) > size,
-        has_previous_page=position is not None,
+    return await newest_first(
+        Message.filter(conversation_id=conversation_id), _MESSAGES, first, after
     )
 
 

@@ -18,7 +18,10 @@ from tortoise.transactions import in_transaction
 
 from models import CollabRequest, CollabRequestStatus, Conversation, NotificationType, User
 from resolvers.chat import direct_key, find_or_create_direct
-from resolvers.cursors import Page, decode_cursor, encode_cursor, page_size, positive_id
+from resolvers.cursors import (
+    Page,
+    newest_first,
+)
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.notifications import create_notification, publish_notifications
 from resolvers.people import display_name_of, reachable_user
@@ -177,21 +180,10 @@ async def list_requests(
     after: str | None,
 ) -> Page[CollabRequest]:
     """Requests the user sent or received, newest first, optionally of one status."""
-    size = page_size(first)
-    position = decode_cursor(after, _CURSOR, 1)
     if direction is CollabRequestDirection.SENT:
         query = CollabRequest.filter(sender_id=user.id)
     else:
         query = CollabRequest.filter(recipient_id=user.id)
     if status is not None:
         query = query.filter(status=status)
-    if position is not None:
-        query = query.filter(id__lt=positive_id(position[0]))
-    rows = await query.order_by("-id").limit(size + 1)
-    page = rows[:size]
-    return Page(
-        items=page,
-        cursors=[encode_cursor(_CURSOR, r.id) for r in page],
-        has_next_page=len(rows) > size,
-        has_previous_page=position is not None,
-    )
+    return await newest_first(query, _CURSOR, first, after)

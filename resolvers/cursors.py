@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import orjson
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from resolvers.errors import ErrorCode, OperationError
 
@@ -70,3 +72,24 @@ class Page(Generic[T]):
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
+
+
+M = TypeVar("M", bound=Model)
+
+
+async def newest_first(
+    query: QuerySet[M], kind: str, first: int | None, after: str | None
+) -> Page[M]:
+    """One page of ``query`` by descending id: the lists whose order is arrival order."""
+    size = page_size(first)
+    position = decode_cursor(after, kind, 1)
+    if position is not None:
+        query = query.filter(id__lt=positive_id(position[0]))
+    rows = await query.order_by("-id").limit(size + 1)
+    page = rows[:size]
+    return Page(
+        items=page,
+        cursors=[encode_cursor(kind, row.pk) for row in page],
+        has_next_page=len(rows) > size,
+        has_previous_page=position is not None,
+    )

@@ -16,7 +16,10 @@ import orjson
 from tortoise.transactions import in_transaction
 
 from models import Notification, NotificationType, User
-from resolvers.cursors import Page, decode_cursor, encode_cursor, page_size, positive_id
+from resolvers.cursors import (
+    Page,
+    newest_first,
+)
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
 
@@ -166,21 +169,10 @@ async def notify_sync_finished(
 async def list_notifications(
     user: User, unread_only: bool, first: int | None, after: str | None
 ) -> Page[Notification]:
-    size = page_size(first)
-    position = decode_cursor(after, _CURSOR, 1)
     query = Notification.filter(recipient_id=user.id)
     if unread_only:
         query = query.filter(read_at=None)
-    if position is not None:
-        query = query.filter(id__lt=positive_id(position[0]))
-    rows = await query.order_by("-id").limit(size + 1)
-    page = rows[:size]
-    return Page(
-        items=page,
-        cursors=[encode_cursor(_CURSOR, n.id) for n in page],
-        has_next_page=len(rows) > size,
-        has_previous_page=position is not None,
-    )
+    return await newest_first(query, _CURSOR, first, after)
 
 
 async def unread_count(user_id: int) -> int:

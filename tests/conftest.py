@@ -156,7 +156,11 @@ class GraphQLClient:
             body["variables"] = variables
         response = await self.http.post("/graphql", json=body, headers=headers)
         assert response.status_code == 200, response.text
+        self.inspect(response)
         return response.json()
+
+    def inspect(self, response: httpx.Response) -> None:
+        """A hook for clients that check every raw response."""
 
     async def data(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
