@@ -59,15 +59,31 @@ class NodeQuery:
         return None
 
 
-Query = merge_types(
-    "Query",
-    (AccountQuery, NodeQuery, ProfileQuery, DiscoveryQuery, PlatformQuery, *REALTIME_QUERIES),
-)
-Mutation = merge_types(
-    "Mutation",
-    (AccountMutation, ProfileMutation, SyncMutation, PlatformMutation, *REALTIME_MUTATIONS),
-)
-Subscription = merge_types("Subscription", SUBSCRIPTIONS)
+# merge_types takes no description, so each root subclasses the merged type (which keeps
+# merge_types' duplicate-field warning) and describes itself.
+@strawberry.type(description="The entry points for reading data.")
+class Query(  # type: ignore[misc]
+    merge_types(
+        "Query",
+        (AccountQuery, NodeQuery, ProfileQuery, DiscoveryQuery, PlatformQuery, *REALTIME_QUERIES),
+    )
+):
+    pass
+
+
+@strawberry.type(description="The entry points for changing data.")
+class Mutation(  # type: ignore[misc]
+    merge_types(
+        "Mutation",
+        (AccountMutation, ProfileMutation, SyncMutation, PlatformMutation, *REALTIME_MUTATIONS),
+    )
+):
+    pass
+
+
+@strawberry.type(description="Live events, over a graphql-transport-ws WebSocket.")
+class Subscription(merge_types("Subscription", SUBSCRIPTIONS)):  # type: ignore[misc]
+    pass
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

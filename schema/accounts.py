@@ -19,8 +19,8 @@ from schema.profiles import Profile, Role
 
 @strawberry.type(description="A signed-in person. Only the user themself can see their User.")
 class User(Node):
-    email: str
-    role: Role  # type: ignore[valid-type]
+    email: str = strawberry.field(description="The email address the user signs in with.")
+    role: Role = strawberry.field(description="Whether the user is a creator or a brand.")  # type: ignore[valid-type]
     model: strawberry.Private[UserModel]
 
     @strawberry.field(description="The user's profile.")
@@ -36,57 +36,83 @@ class User(Node):
         return cls(id=encode_id("User", m.id), email=m.email, role=RoleEnum(m.role), model=m)
 
 
-@strawberry.input
+@strawberry.input(description="A new account and the profile created with it.")
 class AccountRegisterInput:
-    email: str
-    password: str
-    role: Role  # type: ignore[valid-type]
-    display_name: str
+    email: str = strawberry.field(
+        description="The email to sign in with; must not already be registered."
+    )
+    password: str = strawberry.field(description="From 8 to 256 characters.")
+    role: Role = strawberry.field(description="Whether you sign up as a creator or a brand.")  # type: ignore[valid-type]
+    display_name: str = strawberry.field(description="The name shown on your profile.")
 
 
-@strawberry.input
+@strawberry.input(description="Credentials to sign in with.")
 class TokenCreateInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The email the account was registered with.")
+    password: str = strawberry.field(description="The account password.")
 
 
-@strawberry.input
+@strawberry.input(description="A refresh token to exchange for a new token pair.")
 class TokenRefreshInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(
+        description="A refresh token from signing in or an earlier refresh."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The session to sign out of.")
 class TokenRevokeInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(description="The refresh token of the session to end.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of accountRegister.")
 class AccountRegisterPayload:
-    user: User | None
-    access_token: str | None
-    refresh_token: str | None
-    user_errors: list[UserError]
+    user: User | None = strawberry.field(description="The new user; null when registration failed.")
+    access_token: str | None = strawberry.field(
+        description="A short-lived bearer token for the new session; null on failure."
+    )
+    refresh_token: str | None = strawberry.field(
+        description="A single-use token for tokenRefresh; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of tokenCreate.")
 class TokenCreatePayload:
-    user: User | None
-    access_token: str | None
-    refresh_token: str | None
-    user_errors: list[UserError]
+    user: User | None = strawberry.field(
+        description="The signed-in user; null when sign-in failed."
+    )
+    access_token: str | None = strawberry.field(
+        description="A short-lived bearer token for the new session; null on failure."
+    )
+    refresh_token: str | None = strawberry.field(
+        description="A single-use token for tokenRefresh; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of tokenRefresh.")
 class TokenRefreshPayload:
-    access_token: str | None
-    refresh_token: str | None
-    user_errors: list[UserError]
+    access_token: str | None = strawberry.field(
+        description="A new short-lived bearer token; null on failure."
+    )
+    refresh_token: str | None = strawberry.field(
+        description="The refresh token to use next time; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of tokenRevoke.")
 class TokenRevokePayload:
-    revoked: bool
-    user_errors: list[UserError]
+    revoked: bool = strawberry.field(description="True when the session was signed out.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
 @strawberry.type

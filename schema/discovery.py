@@ -13,8 +13,14 @@ from schema.errors import bad_user_input
 from schema.profiles import PageInfo, Platform, Profile, Role
 from schema.scalars import BigInt
 
-ProfileOrderField = strawberry.enum(ops.ProfileOrderField, name="ProfileOrderField")
-OrderDirection = strawberry.enum(ops.OrderDirection, name="OrderDirection")
+ProfileOrderField = strawberry.enum(
+    ops.ProfileOrderField, name="ProfileOrderField", description="What to sort profiles by."
+)
+OrderDirection = strawberry.enum(
+    ops.OrderDirection,
+    name="OrderDirection",
+    description="ASC: smallest first; DESC: largest first.",
+)
 
 
 @strawberry.input(description="All given conditions must hold.")
@@ -26,30 +32,49 @@ class ProfileFilter:
     platforms: list[Platform] | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Has synced any of these platforms."
     )
-    role: Role | None = None  # type: ignore[valid-type]
-    min_followers: BigInt | None = None
-    max_followers: BigInt | None = None
-    min_engagement: float | None = None
-    country: str | None = None
-    city: str | None = None
+    role: Role | None = strawberry.field(default=None, description="Only creators or only brands.")  # type: ignore[valid-type]
+    min_followers: BigInt | None = strawberry.field(
+        default=None, description="Total followers at least this (0 or more)."
+    )
+    max_followers: BigInt | None = strawberry.field(
+        default=None, description="Total followers at most this; not below minFollowers."
+    )
+    min_engagement: float | None = strawberry.field(
+        default=None, description="Average engagement at least this, in percent (0–100)."
+    )
+    country: str | None = strawberry.field(
+        default=None, description="Country, matched exactly but ignoring case."
+    )
+    city: str | None = strawberry.field(
+        default=None, description="City, matched exactly but ignoring case."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How to sort discovery results.")
 class ProfileOrder:
-    field: ProfileOrderField = ops.ProfileOrderField.RIZZ_SCORE  # type: ignore[valid-type]
-    direction: OrderDirection = ops.OrderDirection.DESC  # type: ignore[valid-type]
+    field: ProfileOrderField = strawberry.field(  # type: ignore[valid-type]
+        default=ops.ProfileOrderField.RIZZ_SCORE, description="The value to sort by."
+    )
+    direction: OrderDirection = strawberry.field(  # type: ignore[valid-type]
+        default=ops.OrderDirection.DESC,
+        description="Sort direction; DESC (largest first) by default.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One profile in a discovery page.")
 class ProfileEdge:
-    cursor: str
-    node: Profile
+    cursor: str = strawberry.field(
+        description="Pass as `after` to get the profiles that follow this one."
+    )
+    node: Profile = strawberry.field(description="The profile.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of discovery results.")
 class ProfileConnection:
-    edges: list[ProfileEdge]
-    page_info: PageInfo
+    edges: list[ProfileEdge] = strawberry.field(
+        description="The profiles on this page, in the requested order."
+    )
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the results.")
 
 
 def _filter(f: ProfileFilter | None) -> ops.ProfileFilter | None:

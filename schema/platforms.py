@@ -48,28 +48,38 @@ SyncSource = strawberry.enum(
 
 @strawberry.type(description="An account's public numbers as a provider reported them.")
 class PlatformProfile:
-    platform: Platform  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform the account is on.")  # type: ignore[valid-type]
     handle: str = strawberry.field(description="The normalized handle, without @.")
     platform_user_id: str = strawberry.field(description="The platform's own id for the account.")
-    display_name: str | None
-    avatar_url: str | None
-    bio: str | None
+    display_name: str | None = strawberry.field(
+        description="The account name; null when the provider does not give one."
+    )
+    avatar_url: str | None = strawberry.field(
+        description="URL of the account avatar; null when not given."
+    )
+    bio: str | None = strawberry.field(description="The account bio; null when not given.")
     verified: bool | None = strawberry.field(description="Null when the platform does not say.")
     followers: BigInt | None = strawberry.field(description="Null when hidden by the creator.")
-    following: BigInt | None
+    following: BigInt | None = strawberry.field(
+        description="Accounts it follows; null when not reported."
+    )
     content_count: BigInt | None = strawberry.field(description="Posts, videos or tweets.")
     total_likes: BigInt | None = strawberry.field(description="Likes received, where reported.")
     total_views: BigInt | None = strawberry.field(description="Views, where reported.")
     engagement: float | None = strawberry.field(
         description="Engagement rate in percent (0–100); null when not available."
     )
-    engagement_method: EngagementMethod  # type: ignore[valid-type]
+    engagement_method: EngagementMethod = strawberry.field(
+        description="How the engagement rate was computed."
+    )  # type: ignore[valid-type]
     engagement_sample: int | None = strawberry.field(
         description="How many posts or videos the rate was computed over."
     )
     exact: bool = strawberry.field(description="Whether the counts are exact (not rounded).")
-    count_precision: CountPrecision  # type: ignore[valid-type]
-    provider: Provider  # type: ignore[valid-type]
+    count_precision: CountPrecision = strawberry.field(
+        description="Whether the counts are exact, rounded or hidden."
+    )  # type: ignore[valid-type]
+    provider: Provider = strawberry.field(description="The provider that answered.")  # type: ignore[valid-type]
     fetched_at: datetime = strawberry.field(description="When the provider was asked.")
 
     @classmethod
@@ -101,25 +111,49 @@ class PlatformProfile:
     description="One of the viewer's platform accounts, with where its numbers came from."
 )
 class SocialAccount:
-    platform: Platform  # type: ignore[valid-type]
-    handle: str | None
-    display_name: str | None
-    avatar_url: str | None
-    verified: bool | None
+    platform: Platform = strawberry.field(description="The platform the account is on.")  # type: ignore[valid-type]
+    handle: str | None = strawberry.field(
+        description="The normalized handle, without @; null when none is known."
+    )
+    display_name: str | None = strawberry.field(
+        description="The account name as the provider reported it; null when unknown."
+    )
+    avatar_url: str | None = strawberry.field(
+        description="URL of the account avatar; null when unknown."
+    )
+    verified: bool | None = strawberry.field(
+        description="Whether the platform verified the account; null when unknown."
+    )
     followers: BigInt | None = strawberry.field(description="Null when hidden by the creator.")
-    following: BigInt | None
-    content_count: BigInt | None
-    total_likes: BigInt | None
-    total_views: BigInt | None
-    engagement: float | None
-    engagement_method: EngagementMethod | None  # type: ignore[valid-type]
+    following: BigInt | None = strawberry.field(
+        description="Accounts it follows; null when not reported."
+    )
+    content_count: BigInt | None = strawberry.field(
+        description="Posts, videos or tweets; null when not reported."
+    )
+    total_likes: BigInt | None = strawberry.field(
+        description="Likes received; null when not reported."
+    )
+    total_views: BigInt | None = strawberry.field(description="Views; null when not reported.")
+    engagement: float | None = strawberry.field(
+        description="Engagement rate in percent (0–100); null when not known."
+    )
+    engagement_method: EngagementMethod | None = strawberry.field(
+        description="How the engagement rate was computed; null for numbers entered by hand."
+    )  # type: ignore[valid-type]
     count_precision: CountPrecision | None = strawberry.field(  # type: ignore[valid-type]
         description="Null for numbers entered by hand."
     )
     exact: bool | None = strawberry.field(description="Null for numbers entered by hand.")
-    state: SocialAccountState  # type: ignore[valid-type]
-    source: SyncSource  # type: ignore[valid-type]
-    provider: Provider | None  # type: ignore[valid-type]
+    state: SocialAccountState = strawberry.field(
+        description="How the provider last saw the account."
+    )  # type: ignore[valid-type]
+    source: SyncSource = strawberry.field(
+        description="Whether the numbers were entered by hand or fetched from a provider."
+    )  # type: ignore[valid-type]
+    provider: Provider | None = strawberry.field(
+        description="The provider the numbers came from; null for numbers entered by hand."
+    )  # type: ignore[valid-type]
     fetched_at: datetime | None = strawberry.field(description="When the provider was asked.")
     last_synced_at: datetime = strawberry.field(description="When the numbers last changed.")
 
@@ -154,7 +188,7 @@ class SocialAccount:
 
 @strawberry.type(description="What this server can do for one platform.")
 class PlatformCapabilities:
-    platform: Platform  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform described.")  # type: ignore[valid-type]
     manual: bool = strawberry.field(description="Numbers can be entered by hand (always).")
     provider_fetch: bool = strawberry.field(
         description="Stats can be fetched by handle from a data provider."
@@ -168,15 +202,19 @@ class PlatformCapabilities:
     summary: str = strawberry.field(description="A sentence to show to the user.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of platformLookup.")
 class PlatformLookupPayload:
-    profile: PlatformProfile | None
-    user_errors: list[UserError]
+    profile: PlatformProfile | None = strawberry.field(
+        description="The account as the provider reported it; null when the lookup failed."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
 @strawberry.input(description="A platform account to connect by handle.")
 class SocialAccountConnectInput:
-    platform: Platform  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform the account is on.")  # type: ignore[valid-type]
     handle: str = strawberry.field(
         description="name, @name or a profile URL such as https://www.tiktok.com/@name."
     )
@@ -184,26 +222,30 @@ class SocialAccountConnectInput:
 
 @strawberry.input(description="A connected platform to fetch again.")
 class SocialAccountRefreshInput:
-    platform: Platform  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The connected platform to fetch again.")  # type: ignore[valid-type]
     force: bool = strawberry.field(
         default=False,
         description="Skip the cached answer (at most a few times an hour; see the README).",
     )
 
 
-@strawberry.input
+@strawberry.input(description="A platform to remove from the viewer's profile.")
 class SocialAccountDisconnectInput:
-    platform: Platform  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform to remove.")  # type: ignore[valid-type]
 
 
-@strawberry.type
+@strawberry.type(description="The result of socialAccountConnect or socialAccountRefresh.")
 class SocialAccountPayload:
     account: SocialAccount | None = strawberry.field(
         description="The stored account; also present with a QUOTA_EXCEEDED, PRIVATE or "
         "NOT_FOUND error when only its state was saved."
     )
-    profile: Profile | None
-    user_errors: list[UserError]
+    profile: Profile | None = strawberry.field(
+        description="Your profile after the change; null when the request was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
     @classmethod
     def from_outcome(cls, outcome: ops.AccountOutcome) -> SocialAccountPayload:
@@ -214,10 +256,14 @@ class SocialAccountPayload:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The result of socialAccountDisconnect.")
 class SocialAccountDisconnectPayload:
-    profile: Profile | None
-    user_errors: list[UserError]
+    profile: Profile | None = strawberry.field(
+        description="Your profile without the platform; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
 @strawberry.type

@@ -28,55 +28,67 @@ HISTORY_MAX = 100
 
 @strawberry.type(description="Where a profile is based.")
 class Location:
-    city: str | None
-    state: str | None
-    country: str | None
+    city: str | None = strawberry.field(description="City; null when not set.")
+    state: str | None = strawberry.field(description="State or region; null when not set.")
+    country: str | None = strawberry.field(description="Country; null when not set.")
 
 
 @strawberry.type(description="An inclusive range; either end may be open (null).")
 class IntRange:
-    min: BigInt | None
-    max: BigInt | None
+    min: BigInt | None = strawberry.field(description="Lower bound, inclusive; null when open.")
+    max: BigInt | None = strawberry.field(description="Upper bound, inclusive; null when open.")
 
 
 @strawberry.type(description="What a profile is looking for in a collaboration.")
 class Preferences:
     audience_size: IntRange | None = strawberry.field(description="Audience size sought.")
     budget: IntRange | None = strawberry.field(description="Budget range, in whole currency units.")
-    collaboration_types: list[CollaborationType]  # type: ignore[valid-type]
-    locations: list[str]
+    collaboration_types: list[CollaborationType] = strawberry.field(
+        description="Kinds of collaboration sought; empty when any."
+    )  # type: ignore[valid-type]
+    locations: list[str] = strawberry.field(
+        description="Places sought, as free text; empty when any."
+    )
 
 
 @strawberry.type(description="One sync's numbers for one platform.")
 class StatsSnapshot:
-    followers: int
-    engagement: float | None
-    taken_at: datetime
+    followers: int = strawberry.field(description="Followers (or subscribers) at that sync.")
+    engagement: float | None = strawberry.field(
+        description="Engagement rate in percent (0–100); null when not known."
+    )
+    taken_at: datetime = strawberry.field(description="When the sync happened.")
 
 
-@strawberry.type
+@strawberry.type(description="One sync in a platform's history.")
 class StatsSnapshotEdge:
-    cursor: str
-    node: StatsSnapshot
+    cursor: str = strawberry.field(description="Pass as `after` to get the older syncs.")
+    node: StatsSnapshot = strawberry.field(description="The numbers of that sync.")
 
 
 @strawberry.type(description="Relay page info.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items come before this page.")
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first edge; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge, to pass as `after`; null when the page is empty."
+    )
 
 
 @strawberry.type(description="A platform's sync history, newest first.")
 class StatsSnapshotConnection:
-    edges: list[StatsSnapshotEdge]
-    page_info: PageInfo
+    edges: list[StatsSnapshotEdge] = strawberry.field(
+        description="The syncs on this page, newest first."
+    )
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the history.")
 
 
 @strawberry.type(description="A profile's current numbers on one platform.")
 class PlatformStats:
-    platform: Platform  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform these numbers are for.")  # type: ignore[valid-type]
     followers: int = strawberry.field(description="Followers (or subscribers) on the platform.")
     engagement: float | None = strawberry.field(
         description="Engagement rate in percent (0–100); null when not known."
@@ -134,11 +146,21 @@ class PlatformStats:
 
 @strawberry.type(description="Each platform's stats; null for a platform never synced.")
 class PlatformBreakdown:
-    tiktok: PlatformStats | None
-    instagram: PlatformStats | None
-    youtube: PlatformStats | None
-    twitch: PlatformStats | None
-    twitter: PlatformStats | None
+    tiktok: PlatformStats | None = strawberry.field(
+        description="TikTok stats; null when never synced."
+    )
+    instagram: PlatformStats | None = strawberry.field(
+        description="Instagram stats; null when never synced."
+    )
+    youtube: PlatformStats | None = strawberry.field(
+        description="YouTube stats; null when never synced."
+    )
+    twitch: PlatformStats | None = strawberry.field(
+        description="Twitch stats; null when never synced."
+    )
+    twitter: PlatformStats | None = strawberry.field(
+        description="X (Twitter) stats; null when never synced."
+    )
 
     @classmethod
     def from_accounts(cls, accounts: list[SocialAccount]) -> PlatformBreakdown:
@@ -163,19 +185,29 @@ class ProfileStats:
 
 @strawberry.type(description="A creator's or brand's public profile.")
 class Profile(Node):
-    display_name: str
-    bio: str | None
-    avatar_url: str | None
-    niches: list[str]
-    location: Location | None
-    role: Role  # type: ignore[valid-type]
+    display_name: str = strawberry.field(description="The name shown for this profile.")
+    bio: str | None = strawberry.field(description="A short self-description; null when not set.")
+    avatar_url: str | None = strawberry.field(
+        description="URL of the avatar image; null when not set."
+    )
+    niches: list[str] = strawberry.field(
+        description="Topics the profile covers, such as fitness or gaming; may be empty."
+    )
+    location: Location | None = strawberry.field(
+        description="Where the profile is based; null when no part is set."
+    )
+    role: Role = strawberry.field(description="Whether this is a creator or a brand.")  # type: ignore[valid-type]
     is_public: bool = strawberry.field(description="Whether discovery lists this profile.")
     rizz_score: int = strawberry.field(
         description="0–100: audience size (log scale), engagement, profile completeness and "
         "recency of the last sync, as documented in the README."
     )
-    stats: ProfileStats
-    updated_at: datetime
+    stats: ProfileStats = strawberry.field(
+        description="Audience numbers across the synced platforms."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the profile or its stats last changed."
+    )
     model: strawberry.Private[ProfileModel]
 
     @strawberry.field(description="What this profile is looking for; only its owner sees it.")
@@ -226,23 +258,39 @@ def preferences_from(stored: dict) -> Preferences:
 
 @strawberry.input(description="Where a profile is based; omitted fields are cleared.")
 class LocationInput:
-    city: str | None = None
-    state: str | None = None
-    country: str | None = None
+    city: str | None = strawberry.field(default=None, description="City, at most 100 characters.")
+    state: str | None = strawberry.field(
+        default=None, description="State or region, at most 100 characters."
+    )
+    country: str | None = strawberry.field(
+        default=None, description="Country, at most 100 characters."
+    )
 
 
 @strawberry.input(description="An inclusive range; min ≤ max.")
 class IntRangeInput:
-    min: BigInt | None = None
-    max: BigInt | None = None
+    min: BigInt | None = strawberry.field(
+        default=None, description="Lower bound, inclusive; omit or null for no lower bound."
+    )
+    max: BigInt | None = strawberry.field(
+        default=None, description="Upper bound, inclusive; omit or null for no upper bound."
+    )
 
 
 @strawberry.input(description="Collaboration preferences; replaces the stored ones whole.")
 class PreferencesInput:
-    audience_size: IntRangeInput | None = None
-    budget: IntRangeInput | None = None
-    collaboration_types: list[CollaborationType] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
-    locations: list[str] = strawberry.field(default_factory=list)
+    audience_size: IntRangeInput | None = strawberry.field(
+        default=None, description="Audience size sought, in followers; null for any."
+    )
+    budget: IntRangeInput | None = strawberry.field(
+        default=None, description="Budget range, in whole currency units; null for any."
+    )
+    collaboration_types: list[CollaborationType] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list, description="Kinds of collaboration sought; empty for any."
+    )
+    locations: list[str] = strawberry.field(
+        default_factory=list, description="Places sought, as free text; at most 20."
+    )
 
 
 @strawberry.input(
@@ -250,19 +298,37 @@ class PreferencesInput:
     "are; null clears a field."
 )
 class ProfileUpdateInput:
-    display_name: strawberry.Maybe[str | None]
-    bio: strawberry.Maybe[str | None]
-    avatar_url: strawberry.Maybe[str | None]
-    niches: strawberry.Maybe[list[str] | None]
-    location: strawberry.Maybe[LocationInput | None]
-    is_public: strawberry.Maybe[bool | None]
-    preferences: strawberry.Maybe[PreferencesInput | None]
+    display_name: strawberry.Maybe[str | None] = strawberry.field(
+        description="The name shown on your profile, at most 80 characters."
+    )
+    bio: strawberry.Maybe[str | None] = strawberry.field(
+        description="A short self-description, at most 1000 characters."
+    )
+    avatar_url: strawberry.Maybe[str | None] = strawberry.field(
+        description="URL of your avatar image, at most 2048 characters."
+    )
+    niches: strawberry.Maybe[list[str] | None] = strawberry.field(
+        description="Topics you cover; at most 10, each at most 40 characters."
+    )
+    location: strawberry.Maybe[LocationInput | None] = strawberry.field(
+        description="Where you are based; replaces the stored location."
+    )
+    is_public: strawberry.Maybe[bool | None] = strawberry.field(
+        description="Whether discovery lists your profile."
+    )
+    preferences: strawberry.Maybe[PreferencesInput | None] = strawberry.field(
+        description="What you are looking for in a collaboration."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of profileUpdate.")
 class ProfileUpdatePayload:
-    profile: Profile | None
-    user_errors: list[UserError]
+    profile: Profile | None = strawberry.field(
+        description="The updated profile; null when the update failed."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
 def _range(value: IntRangeInput | None) -> ops.Range | None:

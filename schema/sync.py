@@ -21,7 +21,7 @@ ErrorPolicy = strawberry.enum(
 
 @strawberry.input(description="One platform's numbers.")
 class SocialSyncInput:
-    platform: Platform  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform the numbers are for.")  # type: ignore[valid-type]
     followers: BigInt = strawberry.field(
         description=f"Followers, a whole number from 0 to {ops.FOLLOWERS_MAX:,}."
     )
@@ -30,34 +30,53 @@ class SocialSyncInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Several platforms' numbers, saved in one transaction.")
 class SocialSyncBatchInput:
     items: list[SocialSyncInput] = strawberry.field(
         description=f"At most {ops.BATCH_MAX} items, each platform at most once."
     )
-    error_policy: ErrorPolicy = ops.ErrorPolicy.REJECT_EVERYTHING  # type: ignore[valid-type]
+    error_policy: ErrorPolicy = strawberry.field(  # type: ignore[valid-type]
+        default=ops.ErrorPolicy.REJECT_EVERYTHING,
+        description="What to save when some items fail; REJECT_EVERYTHING by default.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of socialSync.")
 class SocialSyncPayload:
-    profile: Profile | None
+    profile: Profile | None = strawberry.field(
+        description="Your profile with the new numbers; null on failure."
+    )
     stats: PlatformStats | None = strawberry.field(description="The synced platform's stats.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request was refused; empty on success."
+    )
 
 
 @strawberry.type(description="What happened to one item of a batch.")
 class SocialSyncBatchResult:
-    platform: Platform | None  # type: ignore[valid-type]
-    stats: PlatformStats | None
-    errors: list[UserError]
+    platform: Platform | None = strawberry.field(
+        description="The platform of the item; null when the item did not name a valid one."
+    )  # type: ignore[valid-type]
+    stats: PlatformStats | None = strawberry.field(
+        description="The stored stats; null when the item was not saved."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why this item was refused; empty when it passed."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of socialSyncBatch.")
 class SocialSyncBatchPayload:
     count: int = strawberry.field(description="How many items were saved.")
-    results: list[SocialSyncBatchResult]
-    profile: Profile | None
-    user_errors: list[UserError]
+    results: list[SocialSyncBatchResult] = strawberry.field(
+        description="One result per item, in input order."
+    )
+    profile: Profile | None = strawberry.field(
+        description="Your profile after the batch; null when the request was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Errors for the request as a whole; per-item errors are in results."
+    )
 
 
 def _item(data: SocialSyncInput) -> ops.SyncItem:
