@@ -6,6 +6,7 @@ under the provider's ``Guard`` (retries, circuit breaker, quota gate).
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -29,7 +30,7 @@ class Provider(Protocol):
         ...
 
 
-class HttpProvider:
+class HttpProvider(ABC):
     """Base for adapters that speak HTTP through the app's shared ``httpx.AsyncClient``."""
 
     name: ClassVar[ProviderName]
@@ -39,8 +40,9 @@ class HttpProvider:
         self.http = http
         self.guard = guard
 
+    @abstractmethod
     async def fetch(self, handle: str) -> PlatformProfile:
-        raise NotImplementedError
+        """One handle's normalized profile, or a typed ProviderError."""
 
     def now(self) -> datetime:
         return datetime.now(UTC)

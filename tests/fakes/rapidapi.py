@@ -4,6 +4,7 @@ gateway behaviour — the key and host headers, the plan-quota headers on every 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -37,7 +38,7 @@ def too_many_requests(retry_after: int | None = None) -> Reply:
     return json_reply({"message": "Too many requests"}, 429, headers)
 
 
-class FakeRapidApi(FakeProvider):
+class FakeRapidApi(FakeProvider, ABC):
     host: str
     path: str
     param: str
@@ -82,8 +83,9 @@ class FakeRapidApi(FakeProvider):
         reply.headers = {**self._plan(), **reply.headers}
         return reply
 
+    @abstractmethod
     def normal(self, handle: str) -> Reply:
-        raise NotImplementedError
+        """The API's answer for an existing account."""
 
 
 @dataclass

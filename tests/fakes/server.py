@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class Seen:
     body: bytes
 
 
-class FakeProvider:
+class FakeProvider(ABC):
     """Base of the fakes: subclasses add ``routes()`` and their own account data."""
 
     def __init__(self) -> None:
@@ -59,8 +60,9 @@ class FakeProvider:
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @abstractmethod
     def routes(self) -> list[Route]:
-        raise NotImplementedError
+        """The provider's endpoints, as Starlette routes."""
 
     def script(self, handle: str, *replies: Reply) -> None:
         self.scripts[handle.lower()].extend(replies)
