@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from models import Platform, Profile, Role, SocialAccount
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
 from resolvers.sync import ENGAGEMENT_MAX
+from resolvers.text import has_control_characters
 
 PAGE_MAX = 100
 PAGE_DEFAULT = 20
@@ -136,7 +136,7 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
                     ErrorCode.TOO_LONG,
                 )
             )
-        elif _has_control_characters(text):
+        elif has_control_characters(text):
             errors.append(
                 FieldError(("filter", "search"), "Remove control characters.", ErrorCode.INVALID)
             )
@@ -206,7 +206,7 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
         if value is not None and value.strip():
             if len(value) > SEARCH_MAX:
                 errors.append(FieldError(("filter", name), "Too long.", ErrorCode.TOO_LONG))
-            elif _has_control_characters(value):
+            elif has_control_characters(value):
                 errors.append(
                     FieldError(("filter", name), "Remove control characters.", ErrorCode.INVALID)
                 )
@@ -214,11 +214,6 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
     if errors:
         raise OperationError(errors)
     return query
-
-
-def _has_control_characters(value: str) -> bool:
-    # PostgreSQL refuses NUL in text parameters; no stored name or place holds control characters.
-    return any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
 def encode_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:

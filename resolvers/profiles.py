@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from models import Profile, SocialAccount, User
 from resolvers.aggregates import recompute_profile_aggregates
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.sync import FOLLOWERS_MAX
+from resolvers.text import has_control_characters
 
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 1000
@@ -88,7 +88,7 @@ def validate_display_name(value: str, path: tuple[str, ...]) -> list[FieldError]
         return [FieldError(path, "Enter a display name.", ErrorCode.REQUIRED)]
     if len(value) > DISPLAY_NAME_MAX:
         return [FieldError(path, f"Use at most {DISPLAY_NAME_MAX} characters.", ErrorCode.TOO_LONG)]
-    if _has_control_characters(value):
+    if has_control_characters(value):
         return [FieldError(path, "Remove control characters.", ErrorCode.INVALID)]
     return []
 
@@ -179,7 +179,7 @@ def _validated_values(changes: ProfileChanges) -> dict[str, Any]:
                         ErrorCode.TOO_LONG,
                     )
                 )
-            elif _has_control_characters(place):
+            elif has_control_characters(place):
                 errors.append(
                     FieldError(("location", name), "Remove control characters.", ErrorCode.INVALID)
                 )
@@ -206,7 +206,7 @@ def _validate_url(url: str, path: tuple[str, ...]) -> list[FieldError]:
         parts = None
     if parts is None or parts.scheme not in {"https", "http"} or not parts.netloc:
         return [FieldError(path, "Enter an http(s) URL.", ErrorCode.INVALID)]
-    if _has_control_characters(url) or " " in url:
+    if has_control_characters(url) or " " in url:
         return [FieldError(path, "Enter a valid URL.", ErrorCode.INVALID)]
     return []
 
@@ -281,7 +281,7 @@ def _validate_preferences(
     else:
         for index, place in enumerate(preferences.locations):
             place = place.strip()
-            if not place or len(place) > PLACE_MAX or _has_control_characters(place):
+            if not place or len(place) > PLACE_MAX or has_control_characters(place):
                 errors.append(
                     FieldError(
                         ("preferences", "locations", str(index)),
@@ -302,7 +302,3 @@ def _validate_preferences(
         "locations": locations,
     }
     return stored, errors
-
-
-def _has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in value)

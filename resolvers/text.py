@@ -12,8 +12,16 @@ import re
 
 from resolvers.errors import ErrorCode, FieldError
 
-# Control characters (Unicode category Cc) other than newline and tab.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (Unicode category Cc); in written text, newline and tab are allowed.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(value: str, *, line_breaks_allowed: bool = False) -> bool:
+    """Whether ``value`` holds a character no person types into a one-line field (names, places,
+    search text) or, with ``line_breaks_allowed``, into a message."""
+    pattern = _CONTROL_BUT_LINE_BREAKS if line_breaks_allowed else _CONTROL
+    return pattern.search(value) is not None
 
 
 def clean_text(
@@ -31,6 +39,6 @@ def clean_text(
         text.encode("utf-8")
     except UnicodeEncodeError:
         return None, [FieldError(field, "The text contains invalid characters.", ErrorCode.INVALID)]
-    if _CONTROL.search(text):
+    if has_control_characters(text, line_breaks_allowed=True):
         return None, [FieldError(field, "Remove control characters.", ErrorCode.INVALID)]
     return text, []
