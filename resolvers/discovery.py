@@ -23,13 +23,12 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from models import Platform, Profile, Role, SocialAccount
+from resolvers.cursors import Page, page_size
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
 from resolvers.sync import ENGAGEMENT_MAX
 from resolvers.text import has_control_characters
 
-PAGE_MAX = 100
-PAGE_DEFAULT = 20
 SEARCH_MAX = 100
 FILTER_LIST_MAX = 20
 # The largest number a BIGINT column holds: numbers from clients (follower bounds, cursors) are
@@ -77,22 +76,14 @@ class ProfileOrder:
     direction: OrderDirection = OrderDirection.DESC
 
 
-@dataclass(frozen=True, slots=True)
-class ProfilePage:
-    profiles: list[Profile]
-    cursors: list[str]
-    has_next_page: bool
-    has_previous_page: bool
-
-
 async def search_profiles(
     filter: ProfileFilter | None,
     order: ProfileOrder | None,
     first: int | None,
     after: str | None,
-) -> ProfilePage:
+) -> Page[Profile]:
     order = order or ProfileOrder()
-    limit = _validate_first(first)
+    limit = page_size(first)
     query = _filtered(filter or ProfileFilter())
     column = _COLUMNS[order.field]
     descending = order.direction is OrderDirection.DESC
@@ -105,22 +96,12 @@ async def search_profiles(
     sign = "-" if descending else ""
     rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(limit + 1)
     page = rows[:limit]
-    return ProfilePage(
-        profiles=page,
+    return Page(
+        items=page,
         cursors=[encode_cursor(order, getattr(p, column), p.id) for p in page],
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
     )
-
-
-def _validate_first(first: int | None) -> int:
-    if first is None:
-        return PAGE_DEFAULT
-    if not 1 <= first <= PAGE_MAX:
-        raise OperationError.single(
-            ("first",), f"first must be from 1 to {PAGE_MAX}.", ErrorCode.OUT_OF_RANGE
-        )
-    return first
 
 
 def _filtered(f: ProfileFilter) -> QuerySet[Profile]:

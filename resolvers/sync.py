@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from models import Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates, recompute_profile_aggregates
+from resolvers.cursors import Page, newest_first
 from resolvers.errors import ErrorCode, FieldError, OperationError, RateLimitedError
 from resolvers.notifications import notify_sync_finished
 from resolvers.services import Services
@@ -345,10 +346,11 @@ async def publish_stats_updated(
     await services.broker.publish("Discovery", message)
 
 
-async def snapshots_of(account_id: int, first: int, before_id: int | None) -> list[StatsSnapshot]:
-    """Newest first (snapshots are appended under the profile lock, so id order is time order);
-    ``first + 1`` rows so the caller can tell whether more remain."""
-    query = StatsSnapshot.filter(account_id=account_id)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return await query.order_by("-id").limit(first + 1)
+async def snapshot_history(
+    account_id: int, first: int | None, after: str | None
+) -> Page[StatsSnapshot]:
+    """One account's snapshots, newest first (appended under the profile lock, so id order is
+    time order)."""
+    return await newest_first(
+        StatsSnapshot.filter(account_id=account_id), "StatsSnapshot", first, after
+    )

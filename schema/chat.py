@@ -20,9 +20,8 @@ from schema.errors import PublicError, UserError, bad_user_input, user_errors
 from schema.input_ids import optional_pk_of, pk_of
 from schema.live import live_events
 from schema.node import Node, encode_id
-from schema.pages import page_info
 from schema.people import Person, person
-from schema.profiles import PageInfo
+from schema.profiles import PageInfo, page_info
 
 
 @strawberry.type(

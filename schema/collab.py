@@ -16,9 +16,8 @@ from schema.context import Info
 from schema.errors import UserError, bad_user_input, user_errors
 from schema.input_ids import pk_of
 from schema.node import Node, encode_id
-from schema.pages import page_info
 from schema.people import Person, person
-from schema.profiles import PageInfo
+from schema.profiles import PageInfo, page_info
 
 CollabRequestStatus = strawberry.enum(
     StatusEnum, name="CollabRequestStatus", description="Where a collaboration request stands."

@@ -7,10 +7,11 @@ import strawberry
 from models import Platform as PlatformEnum
 from models import Role as RoleEnum
 from resolvers import discovery as ops
+from resolvers.cursors import PAGE_MAX
 from resolvers.errors import OperationError
 from schema.context import Info
 from schema.errors import bad_user_input
-from schema.profiles import PageInfo, Platform, Profile, Role
+from schema.profiles import PageInfo, Platform, Profile, Role, page_info
 from schema.scalars import BigInt
 
 ProfileOrderField = strawberry.enum(
@@ -95,7 +96,7 @@ def _filter(f: ProfileFilter | None) -> ops.ProfileFilter | None:
 
 @strawberry.type
 class DiscoveryQuery:
-    @strawberry.field(description=f"Find public profiles. `first` is at most {ops.PAGE_MAX}.")
+    @strawberry.field(description=f"Find public profiles. `first` is at most {PAGE_MAX}.")
     async def profiles(
         self,
         info: Info,
@@ -117,14 +118,6 @@ class DiscoveryQuery:
             raise bad_user_input(exc) from None
         edges = [
             ProfileEdge(cursor=c, node=Profile.from_model(p))
-            for p, c in zip(page.profiles, page.cursors, strict=True)
+            for p, c in zip(page.items, page.cursors, strict=True)
         ]
-        return ProfileConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return ProfileConnection(edges=edges, page_info=page_info(page))

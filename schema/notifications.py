@@ -18,8 +18,7 @@ from schema.errors import UserError, bad_user_input, user_errors
 from schema.input_ids import pk_of
 from schema.live import live_events
 from schema.node import Node, encode_id
-from schema.pages import page_info
-from schema.profiles import PageInfo
+from schema.profiles import PageInfo, page_info
 
 NotificationType = strawberry.enum(
     TypeEnum, name="NotificationType", description="What a notification is about."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -11,8 +12,9 @@ from models import Profile as ProfileModel
 from models import Role as RoleEnum
 from models import SocialAccount
 from resolvers import profiles as ops
-from resolvers.errors import ErrorCode, OperationError
-from resolvers.sync import snapshots_of
+from resolvers.cursors import Page
+from resolvers.errors import OperationError
+from resolvers.sync import snapshot_history
 from schema.context import Info
 from schema.errors import UserError, bad_user_input, user_errors
 from schema.node import Node, decode_id, encode_id
@@ -23,7 +25,6 @@ Role = strawberry.enum(RoleEnum, name="Role", description="What a user is on the
 CollaborationType = strawberry.enum(
     ops.CollaborationType, name="CollaborationType", description="A kind of collaboration."
 )
-HISTORY_MAX = 100
 
 
 @strawberry.type(description="Where a profile is based.")
@@ -78,6 +79,15 @@ class PageInfo:
     )
 
 
+def page_info(page: Page[Any]) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
+        start_cursor=page.cursors[0] if page.cursors else None,
+        end_cursor=page.cursors[-1] if page.cursors else None,
+    )
+
+
 @strawberry.type(description="A platform's sync history, newest first.")
 class StatsSnapshotConnection:
     edges: list[StatsSnapshotEdge] = strawberry.field(
@@ -98,40 +108,20 @@ class PlatformStats:
 
     @strawberry.field(description="Every sync of this platform, newest first.")
     async def history(self, first: int = 30, after: str | None = None) -> StatsSnapshotConnection:
-        if not 1 <= first <= HISTORY_MAX:
-            raise bad_user_input(
-                OperationError.single(
-                    ("first",), f"first must be from 1 to {HISTORY_MAX}.", ErrorCode.OUT_OF_RANGE
-                )
-            )
-        before = None
-        if after is not None:
-            decoded = decode_id(after, "StatsSnapshot")
-            if decoded is None:
-                raise bad_user_input(
-                    OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
-                )
-            before = decoded[1]
-        rows = await snapshots_of(self.account_id, first, before)
-        page = rows[:first]
+        try:
+            page = await snapshot_history(self.account_id, first, after)
+        except OperationError as exc:
+            raise bad_user_input(exc) from None
         edges = [
             StatsSnapshotEdge(
-                cursor=encode_id("StatsSnapshot", s.id),
+                cursor=cursor,
                 node=StatsSnapshot(
                     followers=s.followers, engagement=s.engagement, taken_at=s.taken_at
                 ),
             )
-            for s in page
+            for s, cursor in zip(page.items, page.cursors, strict=True)
         ]
-        return StatsSnapshotConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > first,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return StatsSnapshotConnection(edges=edges, page_info=page_info(page))
 
     @classmethod
     def from_model(cls, account: SocialAccount) -> PlatformStats:
