@@ -3,7 +3,7 @@ provider settings and the cache encoding of answers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -23,6 +23,7 @@ from adapters.platforms.errors import (
     RateLimited,
 )
 from adapters.platforms.handles import InvalidHandle, normalize_handle
+from adapters.platforms.quota_periods import next_day_start, next_month_start
 from adapters.platforms.ratelimits import (
     meta_usage,
     rapidapi_plan,
@@ -169,6 +170,32 @@ def test_quota_resets():
         2027, 1, 1, tzinfo=UTC
     )
     assert next_period_start(NOW, "Daily") == datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def test_monthly_quota_resets_on_the_first_of_the_next_utc_month():
+    assert next_month_start(datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC)) == datetime(
+        2026, 2, 1, tzinfo=UTC
+    )
+    assert next_month_start(datetime(2028, 2, 29, 12, tzinfo=UTC)) == datetime(
+        2028, 3, 1, tzinfo=UTC
+    )
+    assert next_month_start(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)) == datetime(
+        2027, 1, 1, tzinfo=UTC
+    )
+    # The first instant of a month is already in it: the reset is the month after.
+    assert next_month_start(datetime(2026, 12, 1, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def test_quota_periods_follow_utc_not_the_callers_time_zone():
+    new_york = timezone(timedelta(hours=-5))
+    # 20:00 on 30 November in New York is already 1 December in UTC.
+    late_november = datetime(2026, 11, 30, 20, tzinfo=new_york)
+    assert next_month_start(late_november) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_day_start(late_november) == datetime(2026, 12, 2, tzinfo=UTC)
+    # 00:30 on 1 January in Berlin is still 31 December in UTC.
+    berlin_new_year = datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert next_month_start(berlin_new_year) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_day_start(berlin_new_year) == datetime(2027, 1, 1, tzinfo=UTC)
 
 
 def test_provider_settings_default_to_the_real_services_and_need_credentials():
