@@ -9,21 +9,18 @@ repeats a row and never skips one that stayed put.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-import orjson
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from models import Platform, Profile, Role, SocialAccount
-from resolvers.cursors import Page, page_size
+from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
 from resolvers.sync import ENGAGEMENT_MAX
@@ -88,7 +85,7 @@ async def search_profiles(
     column = _COLUMNS[order.field]
     descending = order.direction is OrderDirection.DESC
     if after is not None:
-        value, last_id = decode_cursor(after, order)
+        value, last_id = profile_cursor_position(after, order)
         op = "lt" if descending else "gt"
         query = query.filter(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
@@ -98,7 +95,7 @@ async def search_profiles(
     page = rows[:limit]
     return Page(
         items=page,
-        cursors=[encode_cursor(order, getattr(p, column), p.id) for p in page],
+        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
     )
@@ -197,25 +194,20 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
     return query
 
 
-def encode_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
+def profile_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
     """An opaque cursor naming the ordering (field and direction), the sort value and the id."""
     if isinstance(value, datetime):
         value = value.astimezone(UTC).isoformat()
-    raw = orjson.dumps([order.field.value, order.direction.value, value, profile_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor([order.field.value, order.direction.value, value, profile_id])
 
 
-def decode_cursor(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
-    """The sort value and id of a cursor made by ``encode_cursor`` for this same ordering."""
+def profile_cursor_position(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
+    """The sort value and id of a cursor made by ``profile_cursor`` for this same ordering."""
     invalid = OperationError.single(
         ("after",), "The cursor is invalid for this ordering.", ErrorCode.INVALID
     )
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        decoded = orjson.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise invalid from None
-    if not isinstance(decoded, list) or len(decoded) != 4:
+    decoded = unpack_cursor(cursor)
+    if decoded is None or len(decoded) != 4:
         raise invalid
     field, direction, value, profile_id = decoded
     if field != order.field.value or direction != order.direction.value:
@@ -225,7 +217,7 @@ def decode_cursor(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
     parsed = _sort_value(order.field, value)
     if parsed is None:
         raise invalid
-    return parsed, profile_id
+    return parsed, cast(int, profile_id)
 
 
 def _sort_value(field: ProfileOrderField, value: object) -> int | float | datetime | None:

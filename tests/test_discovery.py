@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from resolvers.cursors import encode_cursor, pack_cursor, unpack_cursor
 from schema.node import decode_id
 from tests.conftest import Account, GraphQLClient, QueryCounter, RunningServer, register
 
@@ -792,6 +793,15 @@ async def test_cursor_of_another_ordering_is_refused(
 async def test_garbage_cursor_is_refused(gql: GraphQLClient, cursor: str):
     error = await assert_bad_user_input(gql, after=cursor)
     assert error["extensions"]["field"] == ["after"]
+
+
+def test_discovery_and_realtime_cursors_share_one_wire_format():
+    position = ["AVG_ENGAGEMENT", "DESC", 4.36, 7]
+    assert unpack_cursor(forged_cursor(position)) == position
+    assert unpack_cursor(pack_cursor(position)) == position
+    assert unpack_cursor(encode_cursor("messages", 7)) == ["messages", 7]
+    for garbage in ("", "garbage", "🎉", forged_cursor({"a": 1}), forged_cursor("RIZZ_SCORE")):
+        assert unpack_cursor(garbage) is None
 
 
 @pytest.mark.parametrize(
