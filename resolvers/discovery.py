@@ -171,7 +171,7 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
     if f.max_followers is not None:
         query = query.filter(total_followers__lte=f.max_followers)
     if f.min_engagement is not None:
-        if not (math.isfinite(f.min_engagement) and 0 <= f.min_engagement <= 100):
+        if not (math.isfinite(f.min_engagement) and 0 <= f.min_engagement <= ENGAGEMENT_MAX):
             errors.append(
                 FieldError(
                     ("filter", "minEngagement"),
