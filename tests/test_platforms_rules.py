@@ -11,6 +11,7 @@ from adapters.platforms.engagement import (
     PostCounts,
     clamp_rate,
     instagram_engagement,
+    round_rate,
     tiktok_engagement,
     twitch_engagement,
     x_engagement,
@@ -41,6 +42,7 @@ from adapters.platforms.types import (
 )
 from adapters.platforms.x_api import next_period_start
 from adapters.platforms.youtube import next_pacific_midnight
+from resolvers.aggregates import average_engagement
 from settings import ProviderSettings, SettingsError
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -115,6 +117,23 @@ def test_engagement_formulas_per_platform():
     assert (tt.rate, tt.method) == (50.0, EngagementMethod.HEARTS_PER_VIDEO_PER_FOLLOWER)
     assert twitch_engagement() == Engagement(None, EngagementMethod.NOT_AVAILABLE, None)
     assert x_engagement().rate is None
+
+
+@pytest.mark.parametrize(
+    ("rate", "rounded"),
+    [(2.675, 2.68), (0.125, 0.13), (1.005, 1.01), (2.665, 2.67), (2.674, 2.67), (0.0, 0.0)],
+)
+def test_engagement_rounds_half_up_like_the_profile_average(rate: float, rounded: float):
+    """``round()`` gives 2.67, 0.12 and 1.0 for the first three; a provider's rate and the
+    profile's average of that one rate must agree."""
+    assert round_rate(rate) == rounded
+    assert average_engagement([rate]) == rounded
+    assert clamp_rate(rate) == rounded
+
+
+def test_a_provider_rate_on_a_rounding_tie_rounds_up():
+    # 2675 hearts on 1 video for 100,000 followers is 2.675%.
+    assert tiktok_engagement(followers=100_000, hearts=2675, videos=1).rate == 2.68
 
 
 def test_engagement_is_clamped_and_not_available_without_data():
