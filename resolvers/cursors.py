@@ -18,6 +18,7 @@ import orjson
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from models.ids import is_row_id
 from resolvers.errors import ErrorCode, OperationError
 
 PAGE_MAX = 100
@@ -73,7 +74,7 @@ def decode_cursor(cursor: str | None, kind: str, arity: int) -> list[CursorValue
 
 def positive_id(value: CursorValue) -> int:
     """An id read from a cursor, refused unless it could be a row id."""
-    if isinstance(value, int) and 0 < value < 2**63:
+    if isinstance(value, int) and is_row_id(value):
         return value
     raise OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
 

@@ -20,6 +20,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from models import Platform, Profile, Role, SocialAccount
+from models.ids import BIGINT_MAX
 from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
@@ -28,9 +29,6 @@ from resolvers.text import has_control_characters
 
 SEARCH_MAX = 100
 FILTER_LIST_MAX = 20
-# The largest number a BIGINT column holds: numbers from clients (follower bounds, cursors) are
-# checked against it here, so none overflows a database parameter.
-BIGINT_MAX = 2**63 - 1
 RIZZ_SCORE_MAX = 100
 
 

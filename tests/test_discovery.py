@@ -22,10 +22,11 @@ import httpx
 import pytest
 
 from models import Platform
-from resolvers.cursors import encode_cursor, pack_cursor, unpack_cursor
+from models.ids import BIGINT_MAX, is_row_id
+from resolvers.cursors import encode_cursor, pack_cursor, positive_id, unpack_cursor
 from resolvers.discovery import ProfileFilter, validate_filter
 from resolvers.errors import ErrorCode, OperationError
-from schema.node import decode_id
+from schema.node import decode_id, encode_id
 from tests.conftest import Account, GraphQLClient, QueryCounter, RunningServer, register
 
 DISCOVER = """
@@ -837,6 +838,18 @@ def test_a_filter_reports_every_problem_at_once_in_field_order():
         (("filter", "minEngagement"), ErrorCode.OUT_OF_RANGE),
         (("filter", "city"), ErrorCode.INVALID),
     ]
+
+
+def test_an_id_from_a_client_is_a_row_id_only_within_a_bigint_key():
+    assert is_row_id(1) and is_row_id(BIGINT_MAX)
+    for not_an_id in (0, -1, BIGINT_MAX + 1, True, "1", 1.0, None):
+        assert not is_row_id(not_an_id)
+    # Global IDs and cursors apply the same rule.
+    assert decode_id(encode_id("Profile", BIGINT_MAX)) == ("Profile", BIGINT_MAX)
+    assert decode_id(encode_id("Profile", BIGINT_MAX + 1)) is None
+    assert decode_id(encode_id("Profile", 0)) is None
+    with pytest.raises(OperationError):
+        positive_id(BIGINT_MAX + 1)
 
 
 def test_discovery_and_realtime_cursors_share_one_wire_format():
