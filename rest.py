@@ -41,11 +41,10 @@ def _json(
 
 
 async def _authenticate(request: Request, services: Services) -> User:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = auth.bearer_token(request.headers.get("authorization"))
+    if token is None:
         raise NotAuthenticatedError("No token provided")
-    return await auth.authenticate(services, token.strip())
+    return await auth.authenticate(services, token)
 
 
 def _unauthorized(reason: str) -> Response:

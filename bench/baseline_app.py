@@ -86,7 +86,7 @@ def _profile_pk(global_id: object) -> int | None:
     return number if type_name == "Profile" and 0 < number < 2**63 else None
 
 
-# resolvers.discovery.encode_cursor: unpadded base64 of [field, direction, sort value, id]; older
+# resolvers.discovery.profile_cursor: unpadded base64 of [field, direction, sort value, id]; older
 # commits leave the direction out. read_paths.py tells which from the server's own cursors.
 CURSOR_HAS_DIRECTION = os.environ.get("BASELINE_CURSOR_HAS_DIRECTION", "1") == "1"
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from adapters.platforms.engagement import round_rate
 from models import Profile, SocialAccount
 
 AUDIENCE_POINTS, ENGAGEMENT_POINTS, COMPLETENESS_POINTS, RECENCY_POINTS = 40, 30, 20, 10
@@ -43,7 +44,7 @@ def average_engagement(engagements: Iterable[float | None]) -> float:
     if not positive:
         return 0.0
     mean = sum(positive, Decimal(0)) / len(positive)
-    return float(mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return round_rate(mean)
 
 
 def profile_completeness(profile: Profile, has_platform: bool) -> float:

@@ -158,6 +158,18 @@ async def revoke(services: Services, refresh_token: str) -> None:
     await _revoke_family(row.family)
 
 
+def bearer_token(authorization: object) -> str | None:
+    """The token of an "Authorization: Bearer <token>" value (scheme case-insensitive), or None
+    when it is not one. Each caller words its own refusal, as each client is told differently."""
+    if not isinstance(authorization, str):
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
 async def authenticate(services: Services, access_token: str) -> User:
     try:
         claims = services.tokens.decode(access_token, "access")

@@ -1,4 +1,5 @@
-"""Keyset cursors for the realtime lists (conversations, messages, requests, notifications).
+"""Keyset cursors: the one cursor wire format, and the cursors of the realtime lists
+(conversations, messages, requests, notifications).
 
 A cursor is the sort key of the last row a client saw, named by kind so a messages cursor is
 refused by the notifications list. The next page starts strictly after it, so paging never
@@ -9,13 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import orjson
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from models.ids import is_row_id
 from resolvers.errors import ErrorCode, OperationError
 
 PAGE_MAX = 100
@@ -35,31 +38,43 @@ def page_size(first: int | None) -> int:
     return first
 
 
+def pack_cursor(parts: Sequence[object]) -> str:
+    """The one wire format of every cursor: unpadded base64url of a JSON array."""
+    return base64.urlsafe_b64encode(orjson.dumps(list(parts))).decode().rstrip("=")
+
+
+def unpack_cursor(cursor: str) -> list[object] | None:
+    """The JSON array a cursor holds, or None when the string is not a cursor at all. The
+    caller checks what the array holds, and refuses anything else in its own words."""
+    try:
+        raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        return None
+    return raw if isinstance(raw, list) else None
+
+
 def encode_cursor(kind: str, *values: CursorValue) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([kind, *values])).decode().rstrip("=")
+    return pack_cursor([kind, *values])
 
 
 def decode_cursor(cursor: str | None, kind: str, arity: int) -> list[CursorValue] | None:
     """The values of a cursor of this kind, None for no cursor; refuses any other string."""
     if cursor is None:
         return None
-    try:
-        raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
-        raw = None
+    raw = unpack_cursor(cursor)
     if (
-        not isinstance(raw, list)
+        raw is None
         or len(raw) != arity + 1
         or raw[0] != kind
         or not all(isinstance(v, int | str) and not isinstance(v, bool) for v in raw[1:])
     ):
         raise OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
-    return raw[1:]
+    return cast(list[CursorValue], raw[1:])
 
 
 def positive_id(value: CursorValue) -> int:
     """An id read from a cursor, refused unless it could be a row id."""
-    if isinstance(value, int) and 0 < value < 2**63:
+    if isinstance(value, int) and is_row_id(value):
         return value
     raise OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
 

@@ -9,21 +9,19 @@ repeats a row and never skips one that stayed put.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-import orjson
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from models import Platform, Profile, Role, SocialAccount
-from resolvers.cursors import Page, page_size
+from models.ids import BIGINT_MAX
+from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
 from resolvers.sync import ENGAGEMENT_MAX
@@ -31,9 +29,6 @@ from resolvers.text import has_control_characters
 
 SEARCH_MAX = 100
 FILTER_LIST_MAX = 20
-# The largest number a BIGINT column holds: numbers from clients (follower bounds, cursors) are
-# checked against it here, so none overflows a database parameter.
-BIGINT_MAX = 2**63 - 1
 RIZZ_SCORE_MAX = 100
 
 
@@ -84,11 +79,11 @@ async def search_profiles(
 ) -> Page[Profile]:
     order = order or ProfileOrder()
     limit = page_size(first)
-    query = _filtered(filter or ProfileFilter())
+    query = _filtered(validate_filter(filter or ProfileFilter()))
     column = _COLUMNS[order.field]
     descending = order.direction is OrderDirection.DESC
     if after is not None:
-        value, last_id = decode_cursor(after, order)
+        value, last_id = profile_cursor_position(after, order)
         op = "lt" if descending else "gt"
         query = query.filter(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
@@ -98,124 +93,150 @@ async def search_profiles(
     page = rows[:limit]
     return Page(
         items=page,
-        cursors=[encode_cursor(order, getattr(p, column), p.id) for p in page],
+        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
     )
 
 
-def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
+@dataclass(frozen=True, slots=True)
+class ValidProfileFilter:
+    """A ``ProfileFilter`` that passed validation, normalized for the query: None means "no
+    condition"; empty ``niche_tags`` means niches were asked for that no profile can have."""
+
+    search: str | None
+    niche_tags: tuple[str, ...] | None
+    platforms: frozenset[Platform]
+    role: Role | None
+    min_followers: int | None
+    max_followers: int | None
+    min_engagement: float | None
+    country: str | None
+    city: str | None
+
+
+def validate_filter(f: ProfileFilter) -> ValidProfileFilter:
+    """Every problem with the filter at once, or the filter ready for ``_filtered``."""
     errors: list[FieldError] = []
+    search = _search_text(f.search, errors)
+    niche_tags = _niche_tags(f.niches, errors)
+    _check_follower_bounds(f.min_followers, f.max_followers, errors)
+    _check_min_engagement(f.min_engagement, errors)
+    country, city = _place("country", f.country, errors), _place("city", f.city, errors)
+    if errors:
+        raise OperationError(errors)
+    return ValidProfileFilter(
+        search=search,
+        niche_tags=niche_tags,
+        platforms=frozenset(f.platforms or ()),
+        role=f.role,
+        min_followers=f.min_followers,
+        max_followers=f.max_followers,
+        min_engagement=f.min_engagement,
+        country=country,
+        city=city,
+    )
+
+
+def _search_text(raw: str | None, errors: list[FieldError]) -> str | None:
+    if raw is None:
+        return None
+    text = " ".join(raw.split())
+    if len(text) > SEARCH_MAX:
+        message = f"Search for at most {SEARCH_MAX} characters."
+        errors.append(FieldError(("filter", "search"), message, ErrorCode.TOO_LONG))
+    elif has_control_characters(text):
+        errors.append(
+            FieldError(("filter", "search"), "Remove control characters.", ErrorCode.INVALID)
+        )
+    return text or None
+
+
+def _niche_tags(raw: Sequence[str] | None, errors: list[FieldError]) -> tuple[str, ...] | None:
+    if not raw:
+        return None
+    if len(raw) > FILTER_LIST_MAX:
+        message = f"Filter by at most {FILTER_LIST_MAX} niches."
+        errors.append(FieldError(("filter", "niches"), message, ErrorCode.TOO_MANY))
+        return None
+    tags = [t for t in (normalize_niche(n) for n in raw) if t]
+    # "|" separates the stored tags, so a tag holding one could match two adjacent niches; no
+    # niche can contain it, so such a tag matches nothing.
+    possible = tuple(t for t in tags if "|" not in t)
+    return possible if possible or tags else None
+
+
+def _check_follower_bounds(low: int | None, high: int | None, errors: list[FieldError]) -> None:
+    for name, bound in (("minFollowers", low), ("maxFollowers", high)):
+        # Any count a BIGINT holds: a large maxFollowers is how clients say "no upper bound".
+        if bound is not None and not 0 <= bound <= BIGINT_MAX:
+            message = "Enter a follower count of 0 or more."
+            errors.append(FieldError(("filter", name), message, ErrorCode.OUT_OF_RANGE))
+    if low is not None and high is not None and low > high:
+        message = "minFollowers cannot be greater than maxFollowers."
+        errors.append(FieldError(("filter", "minFollowers"), message, ErrorCode.OUT_OF_RANGE))
+
+
+def _check_min_engagement(value: float | None, errors: list[FieldError]) -> None:
+    if value is not None and not (math.isfinite(value) and 0 <= value <= ENGAGEMENT_MAX):
+        message = f"Enter a percentage from 0 to {ENGAGEMENT_MAX:g}."
+        errors.append(FieldError(("filter", "minEngagement"), message, ErrorCode.OUT_OF_RANGE))
+
+
+def _place(name: str, value: str | None, errors: list[FieldError]) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if len(value) > SEARCH_MAX:
+        errors.append(FieldError(("filter", name), "Too long.", ErrorCode.TOO_LONG))
+    elif has_control_characters(value):
+        errors.append(FieldError(("filter", name), "Remove control characters.", ErrorCode.INVALID))
+    return value.strip()
+
+
+def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
+    """The public, active profiles of unsuspended users that match every condition of ``f``."""
     query = Profile.filter(is_public=True, is_active=True, user__suspended=False)
     if f.search is not None:
-        text = " ".join(f.search.split())
-        if len(text) > SEARCH_MAX:
-            errors.append(
-                FieldError(
-                    ("filter", "search"),
-                    f"Search for at most {SEARCH_MAX} characters.",
-                    ErrorCode.TOO_LONG,
-                )
-            )
-        elif has_control_characters(text):
-            errors.append(
-                FieldError(("filter", "search"), "Remove control characters.", ErrorCode.INVALID)
-            )
-        elif text:
-            # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
-            # text matches literally on SQLite and PostgreSQL alike (tests pin it).
-            query = query.filter(Q(display_name__icontains=text) | Q(bio__icontains=text))
-    if f.niches:
-        if len(f.niches) > FILTER_LIST_MAX:
-            errors.append(
-                FieldError(
-                    ("filter", "niches"),
-                    f"Filter by at most {FILTER_LIST_MAX} niches.",
-                    ErrorCode.TOO_MANY,
-                )
-            )
-        else:
-            tags = [t for t in (normalize_niche(n) for n in f.niches) if t]
-            # "|" separates the stored tags, so a tag holding one could match two adjacent
-            # niches; no niche can contain it, so such a tag matches nothing.
-            possible = [t for t in tags if "|" not in t]
-            if possible:
-                any_niche = Q(*[Q(niche_tags__contains=f"|{t}|") for t in possible], join_type="OR")
-                query = query.filter(any_niche)
-            elif tags:
-                query = query.filter(id__in=[])
+        # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
+        # text matches literally on SQLite and PostgreSQL alike (tests pin it).
+        query = query.filter(Q(display_name__icontains=f.search) | Q(bio__icontains=f.search))
+    if f.niche_tags:
+        any_niche = Q(*[Q(niche_tags__contains=f"|{t}|") for t in f.niche_tags], join_type="OR")
+        query = query.filter(any_niche)
+    elif f.niche_tags is not None:
+        query = query.filter(id__in=[])
     if f.platforms:
-        having = SocialAccount.filter(platform__in=list(set(f.platforms))).values("profile_id")
+        having = SocialAccount.filter(platform__in=list(f.platforms)).values("profile_id")
         query = query.filter(id__in=Subquery(having))
     if f.role is not None:
         query = query.filter(role=f.role.value)
-    for name, bound in (("minFollowers", f.min_followers), ("maxFollowers", f.max_followers)):
-        # Any count a BIGINT holds: a large maxFollowers is how clients say "no upper bound".
-        if bound is not None and not 0 <= bound <= BIGINT_MAX:
-            errors.append(
-                FieldError(
-                    ("filter", name), "Enter a follower count of 0 or more.", ErrorCode.OUT_OF_RANGE
-                )
-            )
-    if (
-        f.min_followers is not None
-        and f.max_followers is not None
-        and f.min_followers > f.max_followers
-    ):
-        errors.append(
-            FieldError(
-                ("filter", "minFollowers"),
-                "minFollowers cannot be greater than maxFollowers.",
-                ErrorCode.OUT_OF_RANGE,
-            )
-        )
     if f.min_followers is not None:
         query = query.filter(total_followers__gte=f.min_followers)
     if f.max_followers is not None:
         query = query.filter(total_followers__lte=f.max_followers)
     if f.min_engagement is not None:
-        if not (math.isfinite(f.min_engagement) and 0 <= f.min_engagement <= 100):
-            errors.append(
-                FieldError(
-                    ("filter", "minEngagement"),
-                    "Enter a percentage from 0 to 100.",
-                    ErrorCode.OUT_OF_RANGE,
-                )
-            )
         query = query.filter(avg_engagement__gte=f.min_engagement)
-    for name, value in (("country", f.country), ("city", f.city)):
-        if value is not None and value.strip():
-            if len(value) > SEARCH_MAX:
-                errors.append(FieldError(("filter", name), "Too long.", ErrorCode.TOO_LONG))
-            elif has_control_characters(value):
-                errors.append(
-                    FieldError(("filter", name), "Remove control characters.", ErrorCode.INVALID)
-                )
-            query = query.filter(**{f"{name}__iexact": value.strip()})
-    if errors:
-        raise OperationError(errors)
+    if f.country is not None:
+        query = query.filter(country__iexact=f.country)
+    if f.city is not None:
+        query = query.filter(city__iexact=f.city)
     return query
 
 
-def encode_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
+def profile_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
     """An opaque cursor naming the ordering (field and direction), the sort value and the id."""
     if isinstance(value, datetime):
         value = value.astimezone(UTC).isoformat()
-    raw = orjson.dumps([order.field.value, order.direction.value, value, profile_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor([order.field.value, order.direction.value, value, profile_id])
 
 
-def decode_cursor(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
-    """The sort value and id of a cursor made by ``encode_cursor`` for this same ordering."""
+def profile_cursor_position(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
+    """The sort value and id of a cursor made by ``profile_cursor`` for this same ordering."""
     invalid = OperationError.single(
         ("after",), "The cursor is invalid for this ordering.", ErrorCode.INVALID
     )
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        decoded = orjson.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise invalid from None
-    if not isinstance(decoded, list) or len(decoded) != 4:
+    decoded = unpack_cursor(cursor)
+    if decoded is None or len(decoded) != 4:
         raise invalid
     field, direction, value, profile_id = decoded
     if field != order.field.value or direction != order.direction.value:
@@ -225,7 +246,7 @@ def decode_cursor(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
     parsed = _sort_value(order.field, value)
     if parsed is None:
         raise invalid
-    return parsed, profile_id
+    return parsed, cast(int, profile_id)
 
 
 def _sort_value(field: ProfileOrderField, value: object) -> int | float | datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,17 +55,35 @@ class OperationError(Exception):
 
 
 class RateLimitedError(OperationError):
-    def __init__(self, retry_after_seconds: int, what: str = "syncs") -> None:
+    """A limiter refused: every limit (syncs, sign-ins, lookups, forced refreshes) raises this one
+    type, so GraphQL answers RATE_LIMITED and REST answers 429 with ``Retry-After`` alike."""
+
+    def __init__(
+        self,
+        retry_after_seconds: int,
+        what: str = "syncs",
+        field: Sequence[str] | None = None,
+    ) -> None:
         self.retry_after_seconds = retry_after_seconds
+        self.what = what
         super().__init__(
             [
                 FieldError(
-                    None,
-                    f"Too many {what}. Try again in {retry_after_seconds} seconds.",
+                    tuple(field) if field is not None else None,
+                    f"Too many {what}. Try again in {duration_text(retry_after_seconds)}.",
                     ErrorCode.RATE_LIMITED,
                 )
             ]
         )
+
+
+def duration_text(seconds: int) -> str:
+    """A wait in words, as people read it: "45 seconds", "3 minutes", "2 hours" (rounded up)."""
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    if seconds < 2 * 3600:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{math.ceil(seconds / 3600)} hours"
 
 
 class NotAuthenticatedError(Exception):

@@ -34,7 +34,13 @@ from adapters.platforms.types import Platform as ProviderPlatform
 from adapters.ratelimit import RateLimiter
 from models import Platform, Profile, SocialAccount, SyncSource, User
 from resolvers.aggregates import recompute_profile_aggregates
-from resolvers.errors import ErrorCode, FieldError, OperationError
+from resolvers.errors import (
+    ErrorCode,
+    FieldError,
+    OperationError,
+    RateLimitedError,
+    duration_text,
+)
 from resolvers.services import Services
 from resolvers.sync import Provenance, SyncItem, apply_sync, publish_stats_updated
 
@@ -218,11 +224,7 @@ async def _fetch(
 async def _limit(limiter: RateLimiter, user: User, path: Sequence[str] | None, what: str) -> None:
     retry_after = await limiter.hit(f"user:{user.id}")
     if retry_after is not None:
-        raise OperationError.single(
-            path,
-            f"Too many {what}. Try again in {_duration(retry_after)}.",
-            ErrorCode.RATE_LIMITED,
-        )
+        raise RateLimitedError(retry_after, what, path)
 
 
 async def _store(
@@ -372,16 +374,8 @@ def _failure(error: ProviderError, platform: Platform, *, saved: bool = False) -
 
 def _in(when: datetime | None, default_seconds: int) -> str:
     if when is None:
-        return _duration(default_seconds)
-    return _duration(max(1, math.ceil((when - datetime.now(UTC)).total_seconds())))
-
-
-def _duration(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    if seconds < 2 * 3600:
-        return f"{math.ceil(seconds / 60)} minutes"
-    return f"{math.ceil(seconds / 3600)} hours"
+        return duration_text(default_seconds)
+    return duration_text(max(1, math.ceil((when - datetime.now(UTC)).total_seconds())))
 
 
 def _when(moment: datetime) -> str:

@@ -30,11 +30,8 @@ class ConnectionSession:
 
 async def authenticate_connection(services: Services, authorization: object) -> ConnectionSession:
     """``connectionParams.authorization`` = "Bearer <access token>"; anything else is refused."""
-    if not isinstance(authorization, str):
-        raise NotAuthenticatedError("Send connectionParams.authorization = 'Bearer <token>'.")
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = auth.bearer_token(authorization)
+    if token is None:
         raise NotAuthenticatedError("Send connectionParams.authorization = 'Bearer <token>'.")
     user = await auth.authenticate(services, token)
     try:

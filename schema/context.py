@@ -50,7 +50,7 @@ class Context:
         if not self._resolved:
             async with self._viewer_lock:  # sibling fields wait for the one authentication
                 if not self._resolved:
-                    token = _bearer(self.authorization)
+                    token = auth.bearer_token(self.authorization)
                     if token is not None:
                         try:
                             self._viewer = await auth.authenticate(self.services, token)
@@ -71,12 +71,3 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
-
-
-def _bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()

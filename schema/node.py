@@ -7,6 +7,8 @@ import binascii
 
 import strawberry
 
+from models.ids import is_row_id
+
 
 @strawberry.interface(description="An object with a globally unique, opaque ID.")
 class Node:
@@ -27,6 +29,6 @@ def decode_id(global_id: str, expected: str | None = None) -> tuple[str, int] | 
         return None
     if expected is not None and type_name != expected:
         return None
-    if not 0 < number < 2**63:
+    if not is_row_id(number):
         return None
     return type_name, number

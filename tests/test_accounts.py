@@ -21,6 +21,7 @@ import jwt
 import pytest
 
 import models
+from resolvers.auth import bearer_token
 from resolvers.profiles import DISPLAY_NAME_MAX
 from tests.conftest import (
     PASSWORD,
@@ -720,6 +721,28 @@ async def test_bearer_scheme_is_case_insensitive(http: httpx.AsyncClient, reader
         headers={"Authorization": f"bearer {reader.access_token}"},
     )
     assert response.json()["data"]["viewer"]["email"] == reader.email
+
+
+@pytest.mark.parametrize(
+    ("authorization", "token"),
+    [
+        ("Bearer abc.def", "abc.def"),
+        ("bearer abc", "abc"),
+        ("BEARER abc", "abc"),
+        ("  Bearer   abc  ", "abc"),
+        ("Bearer", None),
+        ("Bearer   ", None),
+        ("Basic abc", None),
+        ("bearer-abc", None),
+        ("", None),
+        (None, None),
+        (["Bearer", "abc"], None),  # a websocket's connectionParams can hold anything
+    ],
+)
+def test_bearer_token_is_read_one_way_for_http_rest_and_websockets(
+    authorization: object, token: str | None
+):
+    assert bearer_token(authorization) == token
 
 
 async def test_bad_token_fails_the_request_without_partial_data(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import random
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -20,7 +21,12 @@ from typing import Any
 import httpx
 import pytest
 
-from schema.node import decode_id
+from models import Platform
+from models.ids import BIGINT_MAX, is_row_id
+from resolvers.cursors import encode_cursor, pack_cursor, positive_id, unpack_cursor
+from resolvers.discovery import ProfileFilter, validate_filter
+from resolvers.errors import ErrorCode, OperationError
+from schema.node import decode_id, encode_id
 from tests.conftest import Account, GraphQLClient, QueryCounter, RunningServer, register
 
 DISCOVER = """
@@ -792,6 +798,67 @@ async def test_cursor_of_another_ordering_is_refused(
 async def test_garbage_cursor_is_refused(gql: GraphQLClient, cursor: str):
     error = await assert_bad_user_input(gql, after=cursor)
     assert error["extensions"]["field"] == ["after"]
+
+
+def test_a_filter_is_validated_into_what_the_query_needs():
+    valid = validate_filter(
+        ProfileFilter(
+            search="  vegan \t cooking ",
+            niches=["a|b", "  "],
+            platforms=[Platform.TIKTOK, Platform.TIKTOK],
+            country=" Portugal ",
+            city="   ",
+        )
+    )
+    assert valid.search == "vegan cooking"
+    assert valid.niche_tags == ()  # asked for, and no stored niche can hold "|"
+    assert valid.platforms == frozenset({Platform.TIKTOK})
+    assert valid.country == "Portugal" and valid.city is None
+    blank = validate_filter(ProfileFilter(search="   ", niches=["   "]))
+    assert blank.search is None and blank.niche_tags is None  # nothing to filter on
+
+
+def test_a_filter_reports_every_problem_at_once_in_field_order():
+    with pytest.raises(OperationError) as refused:
+        validate_filter(
+            ProfileFilter(
+                search="x" * 101,
+                niches=["n"] * 21,
+                min_followers=5,
+                max_followers=-1,
+                min_engagement=math.inf,
+                city="\x00",
+            )
+        )
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        (("filter", "search"), ErrorCode.TOO_LONG),
+        (("filter", "niches"), ErrorCode.TOO_MANY),
+        (("filter", "maxFollowers"), ErrorCode.OUT_OF_RANGE),
+        (("filter", "minFollowers"), ErrorCode.OUT_OF_RANGE),
+        (("filter", "minEngagement"), ErrorCode.OUT_OF_RANGE),
+        (("filter", "city"), ErrorCode.INVALID),
+    ]
+
+
+def test_an_id_from_a_client_is_a_row_id_only_within_a_bigint_key():
+    assert is_row_id(1) and is_row_id(BIGINT_MAX)
+    for not_an_id in (0, -1, BIGINT_MAX + 1, True, "1", 1.0, None):
+        assert not is_row_id(not_an_id)
+    # Global IDs and cursors apply the same rule.
+    assert decode_id(encode_id("Profile", BIGINT_MAX)) == ("Profile", BIGINT_MAX)
+    assert decode_id(encode_id("Profile", BIGINT_MAX + 1)) is None
+    assert decode_id(encode_id("Profile", 0)) is None
+    with pytest.raises(OperationError):
+        positive_id(BIGINT_MAX + 1)
+
+
+def test_discovery_and_realtime_cursors_share_one_wire_format():
+    position = ["AVG_ENGAGEMENT", "DESC", 4.36, 7]
+    assert unpack_cursor(forged_cursor(position)) == position
+    assert unpack_cursor(pack_cursor(position)) == position
+    assert unpack_cursor(encode_cursor("messages", 7)) == ["messages", 7]
+    for garbage in ("", "garbage", "🎉", forged_cursor({"a": 1}), forged_cursor("RIZZ_SCORE")):
+        assert unpack_cursor(garbage) is None
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,10 @@ import pytest
 
 from adapters.cache import Cache
 from adapters.platforms.lookup import PlatformLookup
+from adapters.ratelimit import RateLimiter
+from models import Platform, User
+from resolvers import platforms
+from resolvers.errors import ErrorCode, RateLimitedError
 from tests.conftest import Account, GraphQLClient, register
 from tests.fakes import FakeProviders, Reply
 from tests.fakes import instagram_graph as graph_fake
@@ -395,3 +399,50 @@ async def test_a_platform_without_a_provider_is_manual_only_and_says_so(gql, ser
         assert twitch["summary"] == "Manual entry only: no data provider is configured for Twitch."
     finally:
         services.platforms = configured
+
+
+async def test_too_many_lookups_raise_the_one_rate_limit_error(server, fake_providers, account):
+    """The same error type as syncs and sign-ins, so every boundary (GraphQL, REST's 429) maps it
+    alike, with the wait in seconds for Retry-After."""
+    services = server.services
+    original = services.platform_lookup_limiter
+    tight = RateLimiter("1/minute", server.settings.redis_url, "lookup-test")
+    services.platform_lookup_limiter = tight
+    user = await User.get(email=account.email)
+    first, second = handle("tw"), handle("tw")
+    fake_providers.twitch.add(first)
+    fake_providers.twitch.add(second)
+    try:
+        await platforms.lookup(services, user, Platform.TWITCH, first)
+        with pytest.raises(RateLimitedError) as refused:
+            await platforms.lookup(services, user, Platform.TWITCH, second)
+    finally:
+        services.platform_lookup_limiter = original
+        await tight.reset()
+    assert 1 <= refused.value.retry_after_seconds <= 60
+    assert refused.value.what == "lookups"
+    [error] = refused.value.errors
+    assert error.code is ErrorCode.RATE_LIMITED and error.field is None
+    assert error.message.startswith("Too many lookups. Try again in ")
+    assert fake_providers.twitch.calls[second] == 0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "wait"),
+    [
+        (1, "1 second"),
+        (45, "45 seconds"),
+        (119, "119 seconds"),
+        (120, "2 minutes"),
+        (121, "3 minutes"),
+        (7199, "120 minutes"),
+        (7200, "2 hours"),
+        (7201, "3 hours"),
+    ],
+)
+def test_a_rate_limit_says_what_and_how_long_in_words(seconds: int, wait: str):
+    refused = RateLimitedError(seconds, "forced refreshes", ("force",))
+    assert refused.retry_after_seconds == seconds
+    [error] = refused.errors
+    assert error.message == f"Too many forced refreshes. Try again in {wait}."
+    assert error.field == ("force",) and error.code is ErrorCode.RATE_LIMITED

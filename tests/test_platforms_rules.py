@@ -3,7 +3,7 @@ provider settings and the cache encoding of answers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,6 +11,7 @@ from adapters.platforms.engagement import (
     PostCounts,
     clamp_rate,
     instagram_engagement,
+    round_rate,
     tiktok_engagement,
     twitch_engagement,
     x_engagement,
@@ -23,6 +24,7 @@ from adapters.platforms.errors import (
     RateLimited,
 )
 from adapters.platforms.handles import InvalidHandle, normalize_handle
+from adapters.platforms.quota_periods import next_day_start, next_month_start
 from adapters.platforms.ratelimits import (
     meta_usage,
     rapidapi_plan,
@@ -40,6 +42,7 @@ from adapters.platforms.types import (
 )
 from adapters.platforms.x_api import next_period_start
 from adapters.platforms.youtube import next_pacific_midnight
+from resolvers.aggregates import average_engagement
 from settings import ProviderSettings, SettingsError
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -116,6 +119,23 @@ def test_engagement_formulas_per_platform():
     assert x_engagement().rate is None
 
 
+@pytest.mark.parametrize(
+    ("rate", "rounded"),
+    [(2.675, 2.68), (0.125, 0.13), (1.005, 1.01), (2.665, 2.67), (2.674, 2.67), (0.0, 0.0)],
+)
+def test_engagement_rounds_half_up_like_the_profile_average(rate: float, rounded: float):
+    """``round()`` gives 2.67, 0.12 and 1.0 for the first three; a provider's rate and the
+    profile's average of that one rate must agree."""
+    assert round_rate(rate) == rounded
+    assert average_engagement([rate]) == rounded
+    assert clamp_rate(rate) == rounded
+
+
+def test_a_provider_rate_on_a_rounding_tie_rounds_up():
+    # 2675 hearts on 1 video for 100,000 followers is 2.675%.
+    assert tiktok_engagement(followers=100_000, hearts=2675, videos=1).rate == 2.68
+
+
 def test_engagement_is_clamped_and_not_available_without_data():
     assert tiktok_engagement(followers=10, hearts=10_000, videos=1).rate == 100.0
     assert clamp_rate(-3) == 0.0 and clamp_rate(12.3456) == 12.35
@@ -169,6 +189,32 @@ def test_quota_resets():
         2027, 1, 1, tzinfo=UTC
     )
     assert next_period_start(NOW, "Daily") == datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def test_monthly_quota_resets_on_the_first_of_the_next_utc_month():
+    assert next_month_start(datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC)) == datetime(
+        2026, 2, 1, tzinfo=UTC
+    )
+    assert next_month_start(datetime(2028, 2, 29, 12, tzinfo=UTC)) == datetime(
+        2028, 3, 1, tzinfo=UTC
+    )
+    assert next_month_start(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)) == datetime(
+        2027, 1, 1, tzinfo=UTC
+    )
+    # The first instant of a month is already in it: the reset is the month after.
+    assert next_month_start(datetime(2026, 12, 1, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def test_quota_periods_follow_utc_not_the_callers_time_zone():
+    new_york = timezone(timedelta(hours=-5))
+    # 20:00 on 30 November in New York is already 1 December in UTC.
+    late_november = datetime(2026, 11, 30, 20, tzinfo=new_york)
+    assert next_month_start(late_november) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_day_start(late_november) == datetime(2026, 12, 2, tzinfo=UTC)
+    # 00:30 on 1 January in Berlin is still 31 December in UTC.
+    berlin_new_year = datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert next_month_start(berlin_new_year) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert next_day_start(berlin_new_year) == datetime(2027, 1, 1, tzinfo=UTC)
 
 
 def test_provider_settings_default_to_the_real_services_and_need_credentials():

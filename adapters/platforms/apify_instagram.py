@@ -10,7 +10,6 @@ Instagram formula over ``latestPosts``; hidden like counts (-1) are left out.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -25,16 +24,12 @@ from adapters.platforms.errors import (
     RateLimited,
 )
 from adapters.platforms.provider import HttpProvider, as_count, as_text, dig
+from adapters.platforms.quota_periods import next_month_start
 from adapters.platforms.ratelimits import retry_after
 from adapters.platforms.resilience import Guard
 from adapters.platforms.types import CountPrecision, Platform, PlatformProfile, ProviderName
 
 ACTOR = "apify~instagram-profile-scraper"
-
-
-def _next_month(now: datetime) -> datetime:
-    first = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first + timedelta(days=32)).replace(day=1)
 
 
 class InstagramApifyProvider(HttpProvider):
@@ -127,7 +122,7 @@ class InstagramApifyProvider(HttpProvider):
             raise QuotaExhausted(
                 "The Apify account's usage for this month is spent.",
                 provider=self.name,
-                retry_at=_next_month(now),
+                retry_at=next_month_start(now),
             )
         if response.status_code == 429:
             raise RateLimited(

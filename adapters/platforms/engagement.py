@@ -10,19 +10,22 @@
 - X: not available — per-post reads cost the monthly cap, and ``public_metrics.like_count``
   counts posts the user liked, not likes received.
 
-Every rate is clamped to 0–100 and rounded to 2 decimals. Posts whose counts the platform hides
-(Instagram reports hidden likes as -1, YouTube omits ``likeCount``) are left out of the sample.
+Every rate is clamped to 0–100 and rounded half-up to 2 decimals (``round_rate``). Posts whose
+counts the platform hides (Instagram reports hidden likes as -1, YouTube omits ``likeCount``) are
+left out of the sample.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from adapters.platforms.types import Engagement, EngagementMethod
 
 INSTAGRAM_SAMPLE = 12
 YOUTUBE_SAMPLE = 30
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +37,15 @@ class PostCounts:
     views: int | None = None
 
 
+def round_rate(value: float | Decimal) -> float:
+    """The one rounding of an engagement rate, a provider's or a profile's average: half-up to 2
+    decimals of the number as written (2.675 → 2.68). ``round()`` works on the binary float and
+    rounds half to even, so it would give 2.67 here and 2.68 in the profile's average."""
+    return float(Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
 def clamp_rate(value: float) -> float:
-    return round(min(100.0, max(0.0, value)), 2)
+    return round_rate(min(100.0, max(0.0, value)))
 
 
 def instagram_engagement(followers: int | None, posts: Sequence[PostCounts]) -> Engagement:

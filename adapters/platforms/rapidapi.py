@@ -10,7 +10,7 @@ the provider is skipped until the reset instead of spending a request to learn i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from adapters.platforms.errors import (
     RateLimited,
 )
 from adapters.platforms.provider import HttpProvider, as_text, dig
+from adapters.platforms.quota_periods import next_day_start, next_month_start
 from adapters.platforms.ratelimits import (
     RateLimitInfo,
     rapidapi_plan,
@@ -38,13 +39,8 @@ TWITCH_HOST = "twitch-scraper2.p.rapidapi.com"
 def quota_fallback_reset(now: datetime, message: str) -> datetime:
     """When no header says, a daily quota resets tomorrow and a monthly one next month (UTC)."""
     if "DAILY" in message.upper():
-        return (
-            (now + timedelta(days=1))
-            .astimezone(UTC)
-            .replace(hour=0, minute=0, second=0, microsecond=0)
-        )
-    first = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first + timedelta(days=32)).replace(day=1)
+        return next_day_start(now)
+    return next_month_start(now)
 
 
 class RapidApiProvider(HttpProvider):

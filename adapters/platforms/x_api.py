@@ -8,7 +8,7 @@ user liked, not likes received, so it is not used.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from adapters.platforms.errors import (
     RateLimited,
 )
 from adapters.platforms.provider import HttpProvider, as_count, as_text, dig
+from adapters.platforms.quota_periods import next_day_start, next_month_start
 from adapters.platforms.ratelimits import RateLimitInfo, retry_after, x_limits
 from adapters.platforms.resilience import Guard
 from adapters.platforms.types import CountPrecision, Platform, PlatformProfile, ProviderName
@@ -35,13 +36,8 @@ def next_period_start(now: datetime, period: str | None) -> datetime:
     """When a usage cap of ``period`` (Monthly, Daily) lifts: X does not say, so the start of the
     next calendar period in UTC."""
     if (period or "").lower() == "daily":
-        return (
-            (now + timedelta(days=1))
-            .astimezone(UTC)
-            .replace(hour=0, minute=0, second=0, microsecond=0)
-        )
-    first = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first + timedelta(days=32)).replace(day=1)
+        return next_day_start(now)
+    return next_month_start(now)
 
 
 class XApiProvider(HttpProvider):
