@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -26,7 +27,6 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
@@ -35,17 +35,11 @@ from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.redis_broker import RedisBroker
+from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
-from schema.live import (
-    LiveLimits,
-    LiveTransportHandler,
-    LiveWebSocketAdapter,
-    SubscriptionHub,
-    authenticate_websocket,
-)
 from settings import Settings, tortoise_config
 
 log = logging.getLogger("creatorgraph")
@@ -53,20 +47,18 @@ log = logging.getLogger("creatorgraph")
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our per-request context and orjson on the wire. Websockets
-    speak graphql-transport-ws through the subscription hub (schema/live/)."""
+    speak graphql-transport-ws through the subscription hub (live/): every socket's adapter is
+    handed the hub and the limits, and the protocol handler takes them from there."""
 
     graphql_transport_ws_handler_class = LiveTransportHandler
-    websocket_adapter_class = LiveWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(
         self, schema: Any, *, hub: SubscriptionHub, live_limits: LiveLimits, **options: Any
     ) -> None:
         super().__init__(schema, **options)
-        self.hub = hub
-        self.live_limits = live_limits
-
-    async def on_ws_connect(self, context: Context) -> UnsetType:
-        return await authenticate_websocket(context)
+        self.websocket_adapter_class = functools.partial(
+            LiveWebSocketAdapter, hub=hub, limits=live_limits
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
