@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -26,26 +27,22 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
 from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
+from adapters.passwords import PasswordHasher
 from adapters.platforms.registry import build_http_client, build_platform_lookup
+from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
+from adapters.tokens import TokenIssuer
+from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
-from schema.live import (
-    LiveLimits,
-    LiveTransportHandler,
-    LiveWebSocketAdapter,
-    SubscriptionHub,
-    authenticate_websocket,
-)
 from settings import Settings, tortoise_config
 
 log = logging.getLogger("creatorgraph")
@@ -53,20 +50,18 @@ log = logging.getLogger("creatorgraph")
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our per-request context and orjson on the wire. Websockets
-    speak graphql-transport-ws through the subscription hub (schema/live/)."""
+    speak graphql-transport-ws through the subscription hub (live/): every socket's adapter is
+    handed the hub and the limits, and the protocol handler takes them from there."""
 
     graphql_transport_ws_handler_class = LiveTransportHandler
-    websocket_adapter_class = LiveWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(
         self, schema: Any, *, hub: SubscriptionHub, live_limits: LiveLimits, **options: Any
     ) -> None:
         super().__init__(schema, **options)
-        self.hub = hub
-        self.live_limits = live_limits
-
-    async def on_ws_connect(self, context: Context) -> UnsetType:
-        return await authenticate_websocket(context)
+        self.websocket_adapter_class = functools.partial(
+            LiveWebSocketAdapter, hub=hub, limits=live_limits
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -114,19 +109,42 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await apply_migrations(config)
         async with RegisterTortoise(app, config=config):
-            # One Redis client for pub/sub when REDIS_URL is set: events reach every instance.
+            # One Redis client per process when REDIS_URL is set, shared by the broker (events
+            # reach every instance), the provider cache and the rate limiters; without it, each
+            # works in process.
             redis_client = (
                 redis.from_url(settings.redis_url, health_check_interval=30)
                 if settings.redis_url
                 else None
             )
             broker: Broker = RedisBroker(redis_client) if redis_client else InProcessBroker()
-            provider_http = build_http_client(settings.providers)
-            platform_cache = Cache.from_url(
-                settings.redis_url, "creatorgraph:platforms", settings.providers.lock_seconds
+            providers = settings.providers
+            provider_http = build_http_client(providers)
+            platform_cache = (
+                Cache.redis(redis_client, "creatorgraph:platforms", providers.lock_seconds)
+                if redis_client
+                else Cache.memory("creatorgraph:platforms")
             )
-            platforms = build_platform_lookup(settings.providers, provider_http, platform_cache)
-            services = Services.from_settings(settings, broker, platforms=platforms)
+            services = Services(
+                tokens=TokenIssuer(
+                    settings.jwt_secret,
+                    settings.jwt_issuer,
+                    settings.jwt_audience,
+                    settings.access_token_seconds,
+                    settings.refresh_token_seconds,
+                ),
+                passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
+                sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync"),
+                sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, redis_client, "sign-in"),
+                broker=broker,
+                platforms=build_platform_lookup(providers, provider_http, platform_cache),
+                platform_refresh_limiter=RateLimiter(
+                    providers.refresh_rate_limit, redis_client, "platform-refresh"
+                ),
+                platform_lookup_limiter=RateLimiter(
+                    providers.lookup_rate_limit, redis_client, "platform-lookup"
+                ),
+            )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
             # out of the garbage collector's full passes, which would otherwise walk it every time
@@ -134,14 +152,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gc.collect()
             gc.freeze()
             try:
-                yield {"services": services, "settings": settings}
+                yield {"services": services}
             finally:
                 await hub.close()
                 await broker.close()
+                await platform_cache.close()
+                await provider_http.aclose()
                 if redis_client is not None:
                     await redis_client.aclose()
-                await provider_http.aclose()
-                await platform_cache.close()
 
     return Starlette(
         routes=[

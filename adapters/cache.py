@@ -23,6 +23,7 @@ from aiocache import SimpleMemoryCache
 from aiocache.backends.redis import RedisCache
 from aiocache.base import BaseCache
 from aiocache.serializers import BaseSerializer
+from redis.asyncio import ConnectionPool, Redis
 
 log = logging.getLogger("creatorgraph.cache")
 T = TypeVar("T")
@@ -48,6 +49,20 @@ class _BytesSerializer(BaseSerializer):
         return value
 
 
+def _shared_redis_backend(client: Redis, namespace: str) -> RedisCache:
+    """aiocache's Redis backend over ``client``'s connection pool (which must not decode
+    responses: values are bytes). aiocache 0.12 cannot take a client, only a pool class that it
+    calls with connection options; this one answers with the client's own pool."""
+    pool = client.connection_pool
+
+    def shared_pool(**_options: Any) -> ConnectionPool:
+        return pool
+
+    return RedisCache(
+        serializer=_BytesSerializer(), namespace=namespace, connection_pool_class=shared_pool
+    )
+
+
 class Cache:
     def __init__(
         self,
@@ -56,9 +71,11 @@ class Cache:
         distributed: bool,
         lock_seconds: float = 15.0,
         poll_seconds: float = 0.01,
+        owned_client: Redis | None = None,
     ) -> None:
         self.backend = backend
         self.distributed = distributed
+        self._owned_client = owned_client  # closed with the cache; a shared one is not
         self.lock_seconds = lock_seconds
         self.poll_seconds = poll_seconds
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
@@ -73,26 +90,21 @@ class Cache:
         )
 
     @classmethod
-    def redis(cls, url: str, namespace: str = "cg", lock_seconds: float = 15.0) -> Cache:
-        from redis.asyncio.connection import parse_url
-
-        options: dict[str, Any] = dict(parse_url(url))
-        backend = RedisCache(
-            serializer=_BytesSerializer(),
-            namespace=namespace,
-            endpoint=options.pop("host", "127.0.0.1"),
-            port=options.pop("port", 6379),
-            db=options.pop("db", 0),
-            password=options.pop("password", None),
-            connection_pool_kwargs=options,
+    def redis(cls, client: Redis, namespace: str = "cg", lock_seconds: float = 15.0) -> Cache:
+        """A cache over the process's Redis client, opening no connections of its own."""
+        return cls(
+            _shared_redis_backend(client, namespace), distributed=True, lock_seconds=lock_seconds
         )
-        return cls(backend, distributed=True, lock_seconds=lock_seconds)
 
     @classmethod
-    def from_url(cls, redis_url: str | None, namespace: str, lock_seconds: float) -> Cache:
-        if redis_url:
-            return cls.redis(redis_url, namespace, lock_seconds)
-        return cls.memory(namespace)
+    def from_url(cls, redis_url: str | None, namespace: str, lock_seconds: float = 15.0) -> Cache:
+        """A cache with a Redis client of its own (in process without a URL), for a cache built
+        apart from the app, as tests do; the app hands its cache the process's client."""
+        if not redis_url:
+            return cls.memory(namespace)
+        client = Redis.from_url(redis_url)
+        backend = _shared_redis_backend(client, namespace)
+        return cls(backend, distributed=True, lock_seconds=lock_seconds, owned_client=client)
 
     # The cache is an optimization: when Redis is unreachable, a read is a miss and a write is
     # skipped (logged), so lookups still work, only uncached.
@@ -111,10 +123,9 @@ class Cache:
     async def close(self) -> None:
         for task in list(self._inflight.values()):
             task.cancel()
-        client = getattr(self.backend, "client", None)
-        if client is not None:
-            await client.aclose()  # aiocache 0.12 calls the deprecated ``close()``
-        else:
+        if self._owned_client is not None:
+            await self._owned_client.aclose()
+        elif not self.distributed:
             await self.backend.close()
 
     async def get_or_load(self, key: str, load: Loader, *, refresh: bool = False) -> bytes:

@@ -19,8 +19,7 @@ from resolvers import profiles as profile_ops
 from schema.accounts import AccountMutation, AccountQuery, User
 from schema.context import Info
 from schema.discovery import DiscoveryQuery
-from schema.extensions import MaskAndLogErrors
-from schema.live.over_websocket import SubscriptionsOverWebSocket
+from schema.extensions import MaskAndLogErrors, SubscriptionsOverWebSocket
 from schema.node import Node, decode_id
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery

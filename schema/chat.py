@@ -18,10 +18,10 @@ from resolvers.subscriptions import conversation_events_topic
 from schema.context import Info
 from schema.errors import PublicError, UserError, bad_user_input, user_errors
 from schema.input_ids import optional_pk_of, pk_of
-from schema.live import live_events
 from schema.node import Node, encode_id
 from schema.people import Person, person
 from schema.profiles import PageInfo, page_info
+from schema.subscriptions import live_events
 
 
 @strawberry.type(

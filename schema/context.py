@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import strawberry
 from starlette.requests import Request
@@ -17,9 +16,6 @@ from resolvers.errors import NotAuthenticatedError
 from resolvers.services import Services
 from schema.errors import unauthenticated
 from schema.loaders import Loaders
-
-if TYPE_CHECKING:
-    from schema.live.binding import TopicBinding
 
 
 @dataclass(slots=True)
@@ -34,11 +30,6 @@ class Context:
     _viewer_error: str | None = None
     _resolved: bool = False
     _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Websockets: the connection_init payload (Strawberry sets it), when the token it carried
-    # expires, and, per subscription served by the hub, where the resolver says to listen.
-    connection_params: dict[str, object] | None = None
-    token_expires_at: int | None = None
-    topic_binding: TopicBinding | None = None
 
     def authenticated_as(self, user: User) -> None:
         """A websocket's viewer, authenticated once at connection_init."""

@@ -1,12 +1,16 @@
-"""Query protection and error masking."""
+"""Schema extensions: error masking, and subscriptions refused outside the websocket."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from starlette.websockets import WebSocket
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from schema.errors import PublicError
 
 log = logging.getLogger("creatorgraph.errors")
 
@@ -44,6 +48,25 @@ class MaskAndLogErrors(MaskErrors):
         if request_id:
             masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
+
+
+class SubscriptionsOverWebSocket(SchemaExtension):
+    """Subscriptions are served over the websocket only.
+
+    Strawberry's HTTP view lets a subscription through to plain execution (for a multipart
+    transport creatorgraph does not offer), where it would fail as an internal error. This
+    answers it as the client's mistake instead, saying where to subscribe."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        request = getattr(context, "request", None)
+        if self.execution_context.operation_type is OperationType.SUBSCRIPTION and not isinstance(
+            request, WebSocket
+        ):
+            raise PublicError(
+                "Subscribe over the websocket at /graphql (graphql-transport-ws).", "BAD_REQUEST"
+            )
+        yield
 
 
 ExtensionFactory = Callable[[], object]

@@ -16,9 +16,9 @@ from resolvers.subscriptions import notification_events_topic
 from schema.context import Info
 from schema.errors import UserError, bad_user_input, user_errors
 from schema.input_ids import pk_of
-from schema.live import live_events
 from schema.node import Node, encode_id
 from schema.profiles import PageInfo, page_info
+from schema.subscriptions import live_events
 
 NotificationType = strawberry.enum(
     TypeEnum, name="NotificationType", description="What a notification is about."

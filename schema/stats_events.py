@@ -12,9 +12,9 @@ from resolvers.subscriptions import profile_stats_topic, still_visible
 from schema.context import Info
 from schema.errors import PublicError
 from schema.input_ids import optional_pk_of
-from schema.live import live_events
 from schema.profiles import ProfileStats
 from schema.scalars import BigInt
+from schema.subscriptions import live_events
 
 
 @strawberry.type

@@ -825,7 +825,7 @@ async def test_sign_in_attempts_are_limited_per_email_known_or_not(
     unknown = unique_email("nobody")
     services = server.services
     original = services.sign_in_limiter
-    services.sign_in_limiter = RateLimiter(
+    services.sign_in_limiter = RateLimiter.from_url(
         "3/minute", server.settings.redis_url, f"sign-in-test-{uuid.uuid4().hex[:8]}"
     )
     try:

@@ -51,7 +51,7 @@ async def test_rate_limiter_allows_the_rate_then_says_when_to_retry(backend):
         pytest.skip("REDIS_URL not set")
     import os
 
-    limiter = RateLimiter(
+    limiter = RateLimiter.from_url(
         "3/minute",
         os.environ.get("REDIS_URL") if backend == "redis" else None,
         f"test-{uuid.uuid4().hex[:8]}",

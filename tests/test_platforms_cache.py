@@ -41,13 +41,13 @@ def new_cache(backend: str, lock_seconds: float = 5.0) -> Cache:
     if backend == "redis":
         if not uses_redis():
             pytest.skip("REDIS_URL not set")
-        return Cache.redis(os.environ["REDIS_URL"], f"test-{uuid.uuid4().hex[:8]}", lock_seconds)
+        return Cache.from_url(os.environ["REDIS_URL"], f"test-{uuid.uuid4().hex[:8]}", lock_seconds)
     return Cache.memory(f"test-{uuid.uuid4().hex[:8]}")
 
 
 def same_namespace(first: Cache) -> Cache:
     """A second instance's cache over the same Redis namespace (another app instance)."""
-    return Cache.redis(os.environ["REDIS_URL"], first.backend.namespace, first.lock_seconds)
+    return Cache.from_url(os.environ["REDIS_URL"], first.backend.namespace, first.lock_seconds)
 
 
 @pytest.fixture
@@ -455,7 +455,7 @@ def test_lookup_keeps_one_chain_per_platform():
 
 
 async def test_an_unreachable_redis_degrades_to_uncached_lookups():
-    cache = Cache.redis("redis://127.0.0.1:1/0", "down", lock_seconds=1)  # nothing listens
+    cache = Cache.from_url("redis://127.0.0.1:1/0", "down", lock_seconds=1)  # nothing listens
     load = CountingLoader(delay=0)
     try:
         assert await cache.get_or_load("k", load) == b"v1"

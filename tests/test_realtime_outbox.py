@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from schema.live.outbox import ConnectionOutbox
+from live.outbox import ConnectionOutbox
 
 
 class Socket:

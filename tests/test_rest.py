@@ -429,7 +429,7 @@ async def test_too_many_syncs_is_429_with_retry_after_and_stores_nothing(
     http: httpx.AsyncClient, gql: GraphQLClient, server: RunningServer, account: Account
 ):
     original = server.services.sync_limiter
-    tight = RateLimiter("2/minute", server.settings.redis_url, "sync-resttest")
+    tight = RateLimiter.from_url("2/minute", server.settings.redis_url, "sync-resttest")
     server.services.sync_limiter = tight
     try:
         await synced(http, account.access_token, "tiktok", 100, 1.0)

@@ -296,7 +296,7 @@ async def test_rate_limit_answers_with_when_to_retry(
 ):
     services = server.services
     original = services.sync_limiter
-    services.sync_limiter = RateLimiter("3/minute", server.settings.redis_url, "sync-test")
+    services.sync_limiter = RateLimiter.from_url("3/minute", server.settings.redis_url, "sync-test")
     try:
         for followers in (1, 2, 3):
             result = await sync(gql, account, "TIKTOK", followers)

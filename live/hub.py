@@ -24,8 +24,8 @@ import orjson
 from strawberry.types.graphql import OperationType
 
 from adapters.broker import Broker, SubscriberDropped
-from schema.live.binding import Decoder, TopicBinding
 from schema.loaders import Loaders
+from schema.subscriptions import Decoder, TopicBinding
 
 if TYPE_CHECKING:
     from strawberry.schema import BaseSchema
@@ -91,7 +91,7 @@ class TopicGroup:
         self.decode = decode
         self.variables = variables
         self._new_context: Callable[[], Context] = lambda: replace(
-            context_template, loaders=Loaders(), topic_binding=None
+            context_template, loaders=Loaders()
         )
         self.subscribers: dict[HubSubscriber, None] = {}  # insertion-ordered set
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()

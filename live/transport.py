@@ -2,7 +2,11 @@
 
 - The connection authenticates once, in ``connection_init`` (``connectionParams.authorization =
   "Bearer <token>"``); a missing or bad token closes it with 4403, and so does the token's expiry.
-- Messages from the client are capped in size (1009 above the cap); frames go out as text.
+  The handler is the connection's state: the token's expiry and, per subscription, the
+  ``TopicBinding`` its resolver fills in (handed to the operation as its root value) — none of
+  it rides on the request ``Context``.
+- Messages from the client are capped in size (1009 above the cap); frames go out as text
+  (websocket.py).
 - Subscriptions are served by the hub. Each connection has one bounded outbox (outbox.py): a
   client that stops reading fills only its own outbox, and when that overflows the connection
   is dropped, so it never holds up the other subscribers.
@@ -18,58 +22,36 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncGenerator, Mapping
-from dataclasses import dataclass, replace
-from json import JSONDecodeError
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
-from starlette.websockets import WebSocketDisconnect, WebSocketState
-from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import (
-    NonJsonMessageReceived,
-    NonTextMessageReceived,
-    WebSocketDisconnected,
-)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.types.unset import UNSET, UnsetType
 from strawberry.utils.aio import aclosing
 
+from live.hub import HubSubscriber, SubscriptionFailed
+from live.outbox import ConnectionOutbox
+from live.websocket import LiveWebSocketAdapter
 from resolvers.errors import NotAuthenticatedError
 from resolvers.subscriptions import authenticate_connection
-from schema.live.binding import TopicBinding
-from schema.live.hub import HubSubscriber, SubscriptionFailed, SubscriptionHub
-from schema.live.outbox import ConnectionOutbox
 from schema.loaders import Loaders
+from schema.subscriptions import TopicBinding
 
 if TYPE_CHECKING:
+    from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+        ConnectionInitMessage,
+    )
+
     from schema.context import Context
-    from settings import Settings
 
 log = logging.getLogger("creatorgraph.live")
 
 START_WAIT_SECONDS = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class LiveLimits:
-    max_message_bytes: int = 64 * 1024
-    send_queue_frames: int = 256
-    max_tokens: int = 3000
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> LiveLimits:
-        return cls(
-            max_message_bytes=settings.ws_max_message_bytes,
-            send_queue_frames=settings.ws_send_queue_frames,
-            max_tokens=settings.max_tokens,
-        )
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,64 +66,11 @@ def operation_type(query: str, name: str | None, max_tokens: int) -> OperationTy
     return definition.operation if definition is not None else None
 
 
-class LiveView(Protocol):
-    """What the handler needs of the GraphQL view (app.GraphQLApp)."""
-
-    hub: SubscriptionHub
-    live_limits: LiveLimits
-
-
-async def authenticate_websocket(context: Context) -> UnsetType:
-    """The view's ``on_ws_connect``: authenticates the connection once, from connectionParams;
-    a refusal closes the socket with 4403."""
-    params = context.connection_params or {}
-    try:
-        session = await authenticate_connection(context.services, params.get("authorization"))
-    except NotAuthenticatedError as exc:
-        raise ConnectionRejectionError({"message": str(exc)}) from None
-    context.authenticated_as(session.user)
-    context.token_expires_at = session.expires_at
-    return UNSET
-
-
-class LiveWebSocketAdapter(ASGIWebSocketAdapter):
-    """Text frames out (graphql-ws clients need them), and a cap on what comes in."""
-
-    async def iter_json(
-        self, *, ignore_parsing_errors: bool = False
-    ) -> AsyncGenerator[object, None]:
-        limit = self.view.live_limits.max_message_bytes  # type: ignore[attr-defined]
-        try:
-            while self.ws.application_state != WebSocketState.DISCONNECTED:
-                try:
-                    text = await self.ws.receive_text()
-                    if len(text) > limit or len(text.encode()) > limit:
-                        await self.close(1009, f"Messages are limited to {limit} bytes")
-                        return
-                    yield self.view.decode_json(text)
-                except JSONDecodeError as e:
-                    if not ignore_parsing_errors:
-                        raise NonJsonMessageReceived from e
-        except KeyError as e:
-            raise NonTextMessageReceived from e
-        except WebSocketDisconnect:
-            pass
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        encoded = self.view.encode_json(message)
-        await self.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
-
-    async def send_text(self, frame: str) -> None:
-        try:
-            await self.ws.send_text(frame)
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-
-
 class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.live_view: LiveView = self.view  # type: ignore[assignment]
+        assert isinstance(self.websocket, LiveWebSocketAdapter), "the view's websocket adapter"
+        self.socket = self.websocket
         self._starting: dict[str, asyncio.Future[None]] = {}
         self._outbox: ConnectionOutbox | None = None
         self._expiry: asyncio.Task[None] | None = None
@@ -150,9 +79,8 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
 
     async def handle(self) -> None:
         self._task = asyncio.current_task()
-        assert isinstance(self.websocket, LiveWebSocketAdapter)
         self._outbox = ConnectionOutbox(
-            self.websocket.ws.send_text, self.live_view.live_limits.send_queue_frames, self._drop
+            self.socket.ws.send_text, self.socket.limits.send_queue_frames, self._drop
         )
         try:
             await super().handle()
@@ -175,11 +103,31 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
         if self._task is not None:
             self._task.cancel()
 
-    async def handle_connection_init(self, message: Any) -> None:
-        await super().handle_connection_init(message)
-        expires_at = self.context.token_expires_at
-        if self.connection_acknowledged and expires_at is not None and self._expiry is None:
-            self._expiry = asyncio.create_task(self._close_at(expires_at))
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """Authenticates the connection from its connectionParams before acknowledging it.
+        A late, repeated or malformed connection_init is left to Strawberry's protocol rules."""
+        payload = message.get("payload", {})
+        if (
+            self.connection_timed_out
+            or self.connection_init_received
+            or not isinstance(payload, dict)
+        ):
+            await super().handle_connection_init(message)
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        self.connection_init_received = True
+        try:
+            session = await authenticate_connection(
+                self.context.services, payload.get("authorization")
+            )
+        except NotAuthenticatedError:
+            await self.websocket.close(code=4403, reason="Forbidden")
+            return
+        self.context.authenticated_as(session.user)
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        self._expiry = asyncio.create_task(self._close_at(session.expires_at))
 
     async def _close_at(self, expires_at: int) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
@@ -227,10 +175,10 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
         finally:
             self._started(operation.id)
 
-    def _operation_context(self, binding: TopicBinding | None = None) -> Context:
+    def _operation_context(self) -> Context:
         """Each operation gets its own DataLoaders: a socket lives for hours, and loaders
         shared across its operations would keep answering from what they first loaded."""
-        return replace(self.context, loaders=Loaders(), topic_binding=binding)
+        return replace(self.context, loaders=Loaders())
 
     async def _run_single(self, operation: Operation[Context, None]) -> None:
         """A query or mutation sent over the socket: one result, then complete."""
@@ -261,18 +209,18 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
 
     def _operation_type(self, operation: Operation[Context, None]) -> OperationType | None:
         return operation_type(
-            operation.query, operation.operation_name, self.live_view.live_limits.max_tokens
+            operation.query, operation.operation_name, self.socket.limits.max_tokens
         )
 
     async def _run_subscription(self, operation: Operation[Context, None]) -> None:
-        binding = TopicBinding()
-        context = self._operation_context(binding)
+        binding = TopicBinding()  # the root value: the resolver says here where to listen
+        context = self._operation_context()
         try:
             source = await self.schema.subscribe(
                 operation.query,
                 variable_values=operation.variables,
                 context_value=context,
-                root_value=self.root_value,
+                root_value=binding,
                 operation_name=operation.operation_name,
             )
             async with aclosing(source):
@@ -296,7 +244,7 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
         self, operation: Operation[Context, None], binding: TopicBinding, context: Context
     ) -> None:
         assert self._outbox is not None
-        hub = self.live_view.hub
+        hub = self.socket.hub
         subscriber = HubSubscriber(operation.id, self._outbox)
         try:
             await hub.attach(
