@@ -3,6 +3,7 @@
     python3 manage.py serve      # .venv + locked dependencies, migrations, server on HOST:PORT
     python3 manage.py test       # .venv + locked dependencies with test tools, pytest
     python3 manage.py migrate    # only apply migrations
+    python3 manage.py typecheck  # mypy over the project (configured in pyproject.toml)
     python3 manage.py lock       # rewrite requirements/*.txt from pyproject.toml's ranges
                                  # (keeps current pins that still fit; --upgrade takes the newest)
 
@@ -29,6 +30,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 LOCKS = ROOT / "requirements"
 DIGEST_PREFIX = "# pyproject-sha256: "
+# What mypy checks: the application, not tests/ or bench/ (see [tool.mypy] in pyproject.toml).
+TYPED = ["app.py", "settings.py", "rest.py", "middleware.py", "manage.py"]
+TYPED_PACKAGES = ["adapters", "live", "models", "resolvers", "schema"]
 
 
 def lock_path(with_tests: bool) -> Path:
@@ -156,6 +160,10 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_environment(with_tests=True)
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+    if command == "typecheck":
+        ensure_environment(with_tests=True)
+        targets = TYPED + [name for name in TYPED_PACKAGES if (ROOT / name).is_dir()]
+        return subprocess.call([str(PYTHON), "-m", "mypy", *rest, *targets], cwd=ROOT)
     if command == "lock":
         return lock(rest)
     print(__doc__)
