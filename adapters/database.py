@@ -22,7 +22,7 @@ MIGRATION_LOCK_KEY = 0x63726734
 
 async def apply_migrations(config: dict[str, Any]) -> None:
     """Apply every pending migration, then close the connections the migrator opened."""
-    url = str(config["connections"]["default"])  # type: ignore[index]
+    url = str(config["connections"]["default"])
     if url.startswith("postgres"):
         import asyncpg
 

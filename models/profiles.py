@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -18,13 +20,13 @@ class Profile(Model):
     display_name = fields.CharField(max_length=80)
     bio = fields.TextField(null=True)
     avatar_url = fields.CharField(max_length=2048, null=True)
-    niches = fields.JSONField(default=list)
+    niches = fields.JSONField[list[str]](default=list)
     # "|fitness|travel|": the niches in a form every database can match with LIKE.
     niche_tags = fields.CharField(max_length=1024, default="")
     city = fields.CharField(max_length=100, null=True)
     state = fields.CharField(max_length=100, null=True)
     country = fields.CharField(max_length=100, null=True)
-    preferences = fields.JSONField(default=dict)
+    preferences = fields.JSONField[dict[str, Any]](default=dict)
     is_public = fields.BooleanField(default=True)
     is_active = fields.BooleanField(default=True)
     total_followers = fields.BigIntField(default=0, db_index=True)

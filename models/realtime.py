@@ -7,6 +7,7 @@ DDL as the table comment, and a semicolon there breaks SQLite.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -119,7 +120,7 @@ class Notification(Model):
     type = fields.CharEnumField(NotificationType, max_length=32)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
-    payload = fields.JSONField(default=dict)
+    payload = fields.JSONField[dict[str, Any]](default=dict)
     subject_type = fields.CharField(max_length=32, null=True)
     subject_id = fields.BigIntField(null=True)
     read_at = fields.DatetimeField(null=True)

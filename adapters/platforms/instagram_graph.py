@@ -62,11 +62,12 @@ class InstagramGraphProvider(HttpProvider):
         user_id = as_text(found.get("id"))
         if followers is None or user_id is None:
             raise self.malformed("an account without an id or followers")
+        media = dig(found, "media", "data")
         posts = [
             PostCounts(
                 likes=as_count(m.get("like_count")), comments=as_count(m.get("comments_count"))
             )
-            for m in dig(found, "media", "data") or []
+            for m in (media if isinstance(media, list) else [])
             if isinstance(m, dict)
         ]
         return PlatformProfile(

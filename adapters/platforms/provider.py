@@ -22,8 +22,12 @@ log = logging.getLogger("creatorgraph.providers")
 
 
 class Provider(Protocol):
-    name: ProviderName
-    platform: Platform
+    # Read-only: the adapters declare both as class constants.
+    @property
+    def name(self) -> ProviderName: ...
+
+    @property
+    def platform(self) -> Platform: ...
 
     async def fetch(self, handle: str) -> PlatformProfile:
         """The account's normalized profile; raises a ``ProviderError`` subclass otherwise."""
