@@ -15,7 +15,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from tortoise.transactions import in_transaction
 
@@ -32,14 +31,13 @@ from adapters.platforms.handles import InvalidHandle, normalize_handle
 from adapters.platforms.types import CountPrecision, EngagementMethod, PlatformProfile, ProviderName
 from adapters.platforms.types import Platform as ProviderPlatform
 from adapters.ratelimit import RateLimiter
-from models import Platform, Profile, SocialAccount, SyncSource, User
+from models import AccountState, Platform, Profile, SocialAccount, SyncSource, User
 from resolvers.aggregates import recompute_profile_aggregates
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
 from resolvers.sync import Provenance, SyncItem, apply_sync, publish_stats_updated
 
 __all__ = [
-    "AccountState",
     "CountPrecision",
     "EngagementMethod",
     "PlatformCapability",
@@ -57,16 +55,6 @@ LABELS = {
     Platform.TWITTER: "X",
 }
 _MANUAL_HINT = "you can enter your numbers by hand (socialSync) meanwhile"
-
-
-class AccountState(StrEnum):
-    """Where a platform account stands, stored in ``SocialAccount.state``."""
-
-    READY = "READY"
-    PRIVATE = "PRIVATE"
-    NOT_FOUND = "NOT_FOUND"
-    QUOTA_LIMITED = "QUOTA_LIMITED"
-    DISCONNECTED = "DISCONNECTED"
 
 
 @dataclass(frozen=True, slots=True)

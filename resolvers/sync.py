@@ -19,7 +19,7 @@ from enum import StrEnum
 import orjson
 from tortoise.transactions import in_transaction
 
-from models import Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
+from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates, recompute_profile_aggregates
 from resolvers.cursors import Page, newest_first
 from resolvers.errors import ErrorCode, FieldError, OperationError, RateLimitedError
@@ -284,7 +284,7 @@ async def _store(
         account.engagement = engagement
         account.source = source
         account.synced_at = now
-        account.state = "READY"
+        account.state = AccountState.READY
         if item.handle is not None:
             account.handle = item.handle
         for name, value in _provenance_fields(item.provenance).items():
