@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-import orjson
 from tortoise.transactions import in_transaction
 
 from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
@@ -25,6 +24,7 @@ from resolvers.cursors import Page, newest_first
 from resolvers.errors import ErrorCode, FieldError, OperationError, RateLimitedError
 from resolvers.notifications import notify_sync_finished
 from resolvers.services import Services
+from resolvers.stats_events import StatsEvent, encode_stats_event, profile_topic, stats_tags
 
 # Above the largest real accounts (Instagram's biggest is under 700M) with room to grow, and
 # still inside GraphQL's 32-bit Int so per-platform counts keep their contract type.
@@ -324,26 +324,18 @@ def _provenance_fields(provenance: Provenance | None) -> dict[str, object]:
     }
 
 
-def profile_topic(profile_id: int) -> str:
-    return f"Profile:{profile_id}"
-
-
 async def publish_stats_updated(
     services: Services, profile: Profile, aggregates: Aggregates
 ) -> None:
-    """After commit: one event naming what changed, for subscriptions and cache invalidation."""
-    message = orjson.dumps(
-        {
-            "type": "STATS_UPDATED",
-            "profile": profile.id,
-            "totalFollowers": aggregates.total_followers,
-            "avgEngagement": aggregates.avg_engagement,
-            "rizzScore": aggregates.rizz_score,
-            "tags": [profile_topic(profile.id), "Discovery"],
-        }
+    """After commit: one event with the new aggregates, on the profile's topic."""
+    event = StatsEvent(
+        profile_id=profile.id,
+        total_followers=aggregates.total_followers,
+        avg_engagement=aggregates.avg_engagement,
+        rizz_score=aggregates.rizz_score,
+        tags=stats_tags(profile.id, (), (), ()),
     )
-    await services.broker.publish(profile_topic(profile.id), message)
-    await services.broker.publish("Discovery", message)
+    await services.broker.publish(profile_topic(profile.id), encode_stats_event(event))
 
 
 async def snapshot_history(
