@@ -71,7 +71,9 @@ async def change_profile_stats(
     services: Services, user_id: int, step: Callable[[StatsChange], Awaitable[T]]
 ) -> StatsChanged[T]:
     """Runs ``step`` under the profile's row lock, then recomputes and saves the aggregates,
-    commits, and publishes exactly one event. Never hold it across an HTTP call: fetch first."""
+    commits, and publishes exactly one event. Call it outside any transaction of your own (the
+    event would otherwise go out before that commit), and never across an HTTP call: fetch
+    first, then change."""
     async with in_transaction():
         profile = await Profile.select_for_update().get(user_id=user_id)
         change = StatsChange(profile, datetime.now(UTC))
