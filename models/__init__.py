@@ -11,9 +11,10 @@ from models.realtime import (
     Notification,
     NotificationType,
 )
-from models.social import Platform, SocialAccount, StatsSnapshot, SyncSource
+from models.social import AccountState, Platform, SocialAccount, StatsSnapshot, SyncSource
 
 __all__ = [
+    "AccountState",
     "CollabRequest",
     "CollabRequestStatus",
     "Conversation",

@@ -24,6 +24,17 @@ class SyncSource(StrEnum):
     OAUTH = "OAUTH"
 
 
+class AccountState(StrEnum):
+    """Where a platform account stands: READY after a successful sync; PRIVATE or NOT_FOUND as
+    the provider last saw the handle; QUOTA_LIMITED while the provider's quota is used up."""
+
+    READY = "READY"
+    PRIVATE = "PRIVATE"
+    NOT_FOUND = "NOT_FOUND"
+    QUOTA_LIMITED = "QUOTA_LIMITED"
+    DISCONNECTED = "DISCONNECTED"
+
+
 class SocialAccount(Model):
     id = fields.BigIntField(primary_key=True)
     profile: fields.ForeignKeyRelation[Profile] = fields.ForeignKeyField(
@@ -34,7 +45,8 @@ class SocialAccount(Model):
     followers = fields.BigIntField(default=0)
     engagement = fields.FloatField(null=True)
     source = fields.CharEnumField(SyncSource, max_length=16, default=SyncSource.MANUAL)
-    state = fields.CharField(max_length=24, default="READY")
+    # The width of the column it replaced (a CharField), so the migration changes no column type.
+    state = fields.CharEnumField(AccountState, max_length=24, default=AccountState.READY)
     synced_at = fields.DatetimeField()
     # What a provider or OAuth fetch adds beyond the numbers (null for manual syncs).
     platform_user_id = fields.CharField(max_length=100, null=True)

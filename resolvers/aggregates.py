@@ -89,11 +89,15 @@ def compute_aggregates(
 
 
 async def recompute_profile_aggregates(profile: Profile, now: datetime) -> Aggregates:
-    """Recomputes from every account of the profile and saves. Call it inside the transaction
-    that changed the accounts (or the profile), after taking the profile's row lock."""
+    """Recomputes from every account of the profile and saves the aggregates. Only the stats
+    tail (``resolvers/stats_change.py``) calls it: inside the transaction that changed the
+    accounts or the profile, under the profile's row lock, before the event goes out."""
     accounts = await SocialAccount.filter(profile_id=profile.id)
     aggregates = compute_aggregates(profile, accounts, now)
     profile.total_followers = aggregates.total_followers
     profile.avg_engagement = aggregates.avg_engagement
     profile.rizz_score = aggregates.rizz_score
+    await profile.save(
+        update_fields=["total_followers", "avg_engagement", "rizz_score", "updated_at"]
+    )
     return aggregates

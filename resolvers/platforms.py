@@ -15,9 +15,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
-
-from tortoise.transactions import in_transaction
 
 from adapters.platforms.errors import (
     AccountNotFound,
@@ -32,8 +29,7 @@ from adapters.platforms.handles import InvalidHandle, normalize_handle
 from adapters.platforms.types import CountPrecision, EngagementMethod, PlatformProfile, ProviderName
 from adapters.platforms.types import Platform as ProviderPlatform
 from adapters.ratelimit import RateLimiter
-from models import Platform, Profile, SocialAccount, SyncSource, User
-from resolvers.aggregates import recompute_profile_aggregates
+from models import AccountState, Platform, Profile, SocialAccount, SyncSource, User
 from resolvers.errors import (
     ErrorCode,
     FieldError,
@@ -42,10 +38,10 @@ from resolvers.errors import (
     duration_text,
 )
 from resolvers.services import Services
-from resolvers.sync import Provenance, SyncItem, apply_sync, publish_stats_updated
+from resolvers.stats_change import StatsChange, change_profile_stats
+from resolvers.sync import Provenance, SyncItem, apply_sync
 
 __all__ = [
-    "AccountState",
     "CountPrecision",
     "EngagementMethod",
     "PlatformCapability",
@@ -63,16 +59,6 @@ LABELS = {
     Platform.TWITTER: "X",
 }
 _MANUAL_HINT = "you can enter your numbers by hand (socialSync) meanwhile"
-
-
-class AccountState(StrEnum):
-    """Where a platform account stands, stored in ``SocialAccount.state``."""
-
-    READY = "READY"
-    PRIVATE = "PRIVATE"
-    NOT_FOUND = "NOT_FOUND"
-    QUOTA_LIMITED = "QUOTA_LIMITED"
-    DISCONNECTED = "DISCONNECTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,20 +155,17 @@ async def refresh_account(
 
 async def disconnect_account(services: Services, user: User, platform: Platform) -> Profile:
     """Removes the platform from the profile (its history included) and recomputes the totals."""
-    async with in_transaction():
-        profile = await Profile.select_for_update().get(user_id=user.id)
-        deleted = await SocialAccount.filter(profile_id=profile.id, platform=platform).delete()
-        if not deleted:
+
+    async def remove(change: StatsChange) -> None:
+        account = await SocialAccount.get_or_none(profile_id=change.profile.id, platform=platform)
+        if account is None:
             raise OperationError.single(
                 ("platform",), f"No {LABELS[platform]} account is connected.", ErrorCode.NOT_FOUND
             )
-        now = datetime.now(UTC)
-        aggregates = await recompute_profile_aggregates(profile, now)
-        await profile.save(
-            update_fields=["total_followers", "avg_engagement", "rizz_score", "updated_at"]
-        )
-    await publish_stats_updated(services, profile, aggregates)
-    return profile
+        await account.delete()
+        change.account_removed(account.id)
+
+    return (await change_profile_stats(services, user.id, remove)).profile
 
 
 async def accounts_of(user: User) -> list[SocialAccount]:
@@ -285,34 +268,32 @@ async def _mark(
     handle: str | None,
 ) -> tuple[SocialAccount, Profile]:
     """Records an account's state without new numbers (no snapshot). A new account starts at 0
-    followers, so the profile's aggregates are recomputed for it."""
-    async with in_transaction():
-        profile = await Profile.select_for_update().get(user_id=user.id)
-        now = datetime.now(UTC)
-        account = await SocialAccount.get_or_none(profile_id=profile.id, platform=platform)
-        aggregates = None
+    followers; either way the account's state is something the profile shows, so it goes
+    through the stats tail and is announced."""
+
+    async def mark(change: StatsChange) -> SocialAccount:
+        account = await SocialAccount.get_or_none(profile_id=change.profile.id, platform=platform)
         if account is None:
             account = await SocialAccount.create(
-                profile=profile,
+                profile=change.profile,
                 platform=platform,
                 handle=handle,
                 followers=0,
                 source=SyncSource.PROVIDER,
-                state=state.value,
-                synced_at=now,
+                state=state,
+                synced_at=change.now,
             )
-            aggregates = await recompute_profile_aggregates(profile, now)
-            await profile.save(
-                update_fields=["total_followers", "avg_engagement", "rizz_score", "updated_at"]
-            )
-        else:
-            account.state = state.value
-            if handle is not None:
-                account.handle = handle
-            await account.save(update_fields=["state", "handle"])
-    if aggregates is not None:
-        await publish_stats_updated(services, profile, aggregates)
-    return account, profile
+            change.account_written(account, created=True)
+            return account
+        account.state = state
+        if handle is not None:
+            account.handle = handle
+        await account.save(update_fields=["state", "handle"])
+        change.account_written(account)
+        return account
+
+    changed = await change_profile_stats(services, user.id, mark)
+    return changed.result, changed.profile
 
 
 def _clip(text: str | None, limit: int) -> str | None:

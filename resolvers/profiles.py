@@ -5,16 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from tortoise.transactions import in_transaction
-
 from models import Profile, SocialAccount, User
-from resolvers.aggregates import recompute_profile_aggregates
 from resolvers.errors import ErrorCode, FieldError, OperationError
+from resolvers.services import Services
+from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import FOLLOWERS_MAX
 from resolvers.text import has_control_characters
 
@@ -130,15 +128,18 @@ async def users_by_id(user_ids: Sequence[int]) -> list[User | None]:
     return [found.get(uid) for uid in user_ids]
 
 
-async def update_profile(user: User, changes: ProfileChanges) -> Profile:
+async def update_profile(services: Services, user: User, changes: ProfileChanges) -> Profile:
+    """Saves the validated changes through the stats tail: completeness is part of the rizz
+    score, and the name, place, niches and visibility decide where discovery lists the profile."""
     values = _validated_values(changes)
-    async with in_transaction():
-        profile = await Profile.select_for_update().get(user_id=user.id)
+
+    async def edit(change: StatsChange) -> None:
         for name, value in values.items():
-            setattr(profile, name, value)
-        await recompute_profile_aggregates(profile, datetime.now(UTC))
-        await profile.save()
-    return profile
+            setattr(change.profile, name, value)
+        if values:
+            await change.profile.save(update_fields=list(values))
+
+    return (await change_profile_stats(services, user.id, edit)).profile
 
 
 def _validated_values(changes: ProfileChanges) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from resolvers.errors import ErrorCode, NotAuthenticatedError, OperationError
 from resolvers.notifications import notification_topic
 from resolvers.profiles import profile_of, visible_profile
 from resolvers.services import Services
-from resolvers.sync import profile_topic
+from resolvers.stats_events import profile_topic
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,9 @@
-"""The sync path: every change to a profile's platform stats goes through ``apply_sync``.
+"""The sync path: every new set of platform numbers goes through ``apply_sync``.
 
-Manual syncs (GraphQL, REST), batch syncs and — later — provider and OAuth refreshes all end in the
-same function, which inside one transaction validates, upserts each account, appends a snapshot
-and recomputes the profile's aggregates, and after commit publishes one event. Concurrent syncs of
-one profile serialize on the profile's row lock (PostgreSQL) or on the single connection (SQLite),
-so none loses another's update.
+Manual syncs (GraphQL, REST), batch syncs, provider connects and refreshes and — later — OAuth
+and scheduled refreshes all end in the same function: it validates, then hands the upserts (each
+account and its snapshot) to the stats tail (``change_profile_stats``), which holds the profile's
+row lock, recomputes the aggregates and publishes one event after commit.
 """
 
 from __future__ import annotations
@@ -13,18 +12,16 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-import orjson
-from tortoise.transactions import in_transaction
-
-from models import Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
-from resolvers.aggregates import Aggregates, recompute_profile_aggregates
+from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
+from resolvers.aggregates import Aggregates
 from resolvers.cursors import Page, newest_first
 from resolvers.errors import ErrorCode, FieldError, OperationError, RateLimitedError
 from resolvers.notifications import notify_sync_finished
 from resolvers.services import Services
+from resolvers.stats_change import StatsChange, change_profile_stats
 
 # Above the largest real accounts (Instagram's biggest is under 700M) with room to grow, and
 # still inside GraphQL's 32-bit Int so per-platform counts keep their contract type.
@@ -223,23 +220,17 @@ async def _apply_sync(
     failed = any(r.errors for r in results)
     if not batch and failed:
         raise OperationError(results[0].errors)
-    async with in_transaction():
-        profile = await Profile.select_for_update().get(user_id=user_id)
-        now = datetime.now(UTC)  # taken under the lock, so sync times follow commit order
-        if failed and error_policy is ErrorPolicy.REJECT_EVERYTHING:
-            return SyncOutcome(profile, results, None)
+    if all(r.errors for r in results) or (failed and error_policy is ErrorPolicy.REJECT_EVERYTHING):
+        # Nothing to store: no lock taken, nothing announced.
+        return SyncOutcome(await Profile.get(user_id=user_id), results, None)
+
+    async def store(change: StatsChange) -> None:
         for item, result in zip(items, results, strict=True):
             if not result.errors:
-                result.account = await _store(profile, item, source, now)
-        aggregates = None
-        if any(r.account is not None for r in results):
-            aggregates = await recompute_profile_aggregates(profile, now)
-            await profile.save(
-                update_fields=["total_followers", "avg_engagement", "rizz_score", "updated_at"]
-            )
-    if aggregates is not None:
-        await publish_stats_updated(services, profile, aggregates)
-    return SyncOutcome(profile, results, aggregates)
+                result.account = await _store(change, item, source)
+
+    changed = await change_profile_stats(services, user_id, store)
+    return SyncOutcome(changed.profile, results, changed.aggregates)
 
 
 def _validate_items(items: Sequence[SyncItem], batch: bool) -> list[ItemResult]:
@@ -261,9 +252,8 @@ def _validate_items(items: Sequence[SyncItem], batch: bool) -> list[ItemResult]:
     return results
 
 
-async def _store(
-    profile: Profile, item: SyncItem, source: SyncSource, now: datetime
-) -> SocialAccount:
+async def _store(change: StatsChange, item: SyncItem, source: SyncSource) -> SocialAccount:
+    profile, now = change.profile, change.now
     platform = parse_platform(item.platform)
     assert platform is not None and isinstance(item.followers, int)
     engagement = None if item.engagement is None else float(item.engagement)  # type: ignore[arg-type]
@@ -279,17 +269,19 @@ async def _store(
             handle=item.handle,
             **_provenance_fields(item.provenance),
         )
+        change.account_written(account, created=True)
     else:
         account.followers = item.followers
         account.engagement = engagement
         account.source = source
         account.synced_at = now
-        account.state = "READY"
+        account.state = AccountState.READY
         if item.handle is not None:
             account.handle = item.handle
         for name, value in _provenance_fields(item.provenance).items():
             setattr(account, name, value)
         await account.save()
+        change.account_written(account)
     await StatsSnapshot.create(
         account=account,
         followers=item.followers,
@@ -322,28 +314,6 @@ def _provenance_fields(provenance: Provenance | None) -> dict[str, object]:
         "total_likes": provenance.total_likes,
         "total_views": provenance.total_views,
     }
-
-
-def profile_topic(profile_id: int) -> str:
-    return f"Profile:{profile_id}"
-
-
-async def publish_stats_updated(
-    services: Services, profile: Profile, aggregates: Aggregates
-) -> None:
-    """After commit: one event naming what changed, for subscriptions and cache invalidation."""
-    message = orjson.dumps(
-        {
-            "type": "STATS_UPDATED",
-            "profile": profile.id,
-            "totalFollowers": aggregates.total_followers,
-            "avgEngagement": aggregates.avg_engagement,
-            "rizzScore": aggregates.rizz_score,
-            "tags": [profile_topic(profile.id), "Discovery"],
-        }
-    )
-    await services.broker.publish(profile_topic(profile.id), message)
-    await services.broker.publish("Discovery", message)
 
 
 async def snapshot_history(

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import strawberry
 
+from models import AccountState
 from models import Platform as PlatformEnum
 from models import SocialAccount as SocialAccountModel
 from models import SyncSource as SyncSourceEnum
@@ -36,7 +37,7 @@ EngagementMethod = strawberry.enum(
     '"Platform providers"); NOT_AVAILABLE where the platform cannot give one (Twitch, X).',
 )
 SocialAccountState = strawberry.enum(
-    ops.AccountState,
+    AccountState,
     name="SocialAccountState",
     description="READY; PRIVATE or NOT_FOUND as the provider last saw the handle; "
     "QUOTA_LIMITED when the provider's quota ran out (enter numbers by hand meanwhile).",
@@ -178,7 +179,7 @@ class SocialAccount:
             else None,
             count_precision=precision,
             exact=None if precision is None else precision is ops.CountPrecision.EXACT,
-            state=ops.AccountState(a.state),
+            state=AccountState(a.state),
             source=SyncSourceEnum(a.source),
             provider=ops.ProviderName(a.provider) if a.provider else None,
             fetched_at=a.fetched_at,

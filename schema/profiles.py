@@ -370,7 +370,7 @@ class ProfileMutation:
     async def profile_update(self, info: Info, input: ProfileUpdateInput) -> ProfileUpdatePayload:
         viewer = await info.context.require_viewer()
         try:
-            model = await ops.update_profile(viewer, _changes(input))
+            model = await ops.update_profile(info.context.services, viewer, _changes(input))
         except OperationError as exc:
             return ProfileUpdatePayload(profile=None, user_errors=user_errors(exc))
         return ProfileUpdatePayload(profile=Profile.from_model(model), user_errors=[])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-import orjson
 import strawberry
 
 from resolvers.errors import OperationError
+from resolvers.stats_events import decode_stats_event
 from resolvers.subscriptions import profile_stats_topic, still_visible
 from schema.context import Info
 from schema.errors import PublicError
@@ -34,15 +34,13 @@ class StatsSubscription:
         own = watched.user_id == viewer.id  # type: ignore[attr-defined]
 
         async def decode(raw: bytes) -> ProfileStats | None:
-            event = orjson.loads(raw)
-            if event.get("type") != "STATS_UPDATED":
-                return None
+            event = decode_stats_event(raw)
             if not own and not await still_visible(viewer, watched.id):
                 return None  # turned private since: nothing more to see
             return ProfileStats(
-                total_followers=BigInt(event["totalFollowers"]),
-                avg_engagement=event["avgEngagement"],
-                profile_id=watched.id,
+                total_followers=BigInt(event.total_followers),
+                avg_engagement=event.avg_engagement,
+                profile_id=event.profile_id,
             )
 
         async for event in live_events(info, topic, decode):

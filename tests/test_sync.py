@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from adapters.ratelimit import RateLimiter
-from resolvers.sync import profile_topic
+from resolvers.stats_events import profile_topic
 from schema.node import decode_id
 from tests.conftest import Account, GraphQLClient, RunningServer, register, uses_postgres
 
