@@ -16,10 +16,11 @@ from resolvers.cursors import PAGE_MAX
 from resolvers.errors import OperationError
 from resolvers.subscriptions import conversation_events_topic
 from schema.context import Info
-from schema.errors import PublicError, UserError, bad_user_input, user_errors
+from schema.errors import PublicError, bad_user_input
 from schema.input_ids import optional_pk_of, pk_of
 from schema.live import live_events
 from schema.node import Node, encode_id
+from schema.payloads import Payload, refused_as
 from schema.people import Person, person
 from schema.profiles import PageInfo, page_info
 
@@ -225,11 +226,10 @@ class ChatMessageSendInput:
 
 
 @strawberry.type(description="The result of chatMessageSend.")
-class ChatMessageSendPayload:
-    message: Message | None = strawberry.field(description="The message sent.")
-    conversation: Conversation | None = strawberry.field(description="Where it was sent.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class ChatMessageSendPayload(Payload):
+    message: Message | None = strawberry.field(default=None, description="The message sent.")
+    conversation: Conversation | None = strawberry.field(
+        default=None, description="Where it was sent."
     )
 
 
@@ -240,10 +240,9 @@ class ChatMessageEditInput:
 
 
 @strawberry.type(description="The result of chatMessageEdit.")
-class ChatMessageEditPayload:
-    message: Message | None = strawberry.field(description="The message with its new text.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class ChatMessageEditPayload(Payload):
+    message: Message | None = strawberry.field(
+        default=None, description="The message with its new text."
     )
 
 
@@ -253,11 +252,8 @@ class ChatMessageDeleteInput:
 
 
 @strawberry.type(description="The result of chatMessageDelete.")
-class ChatMessageDeletePayload:
-    message: Message | None = strawberry.field(description="The tombstone.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
-    )
+class ChatMessageDeletePayload(Payload):
+    message: Message | None = strawberry.field(default=None, description="The tombstone.")
 
 
 @strawberry.input(description="How far you have read a conversation.")
@@ -269,11 +265,12 @@ class ChatConversationMarkReadInput:
 
 
 @strawberry.type(description="The result of chatConversationMarkRead.")
-class ChatConversationMarkReadPayload:
-    conversation: Conversation | None = strawberry.field(description="The conversation.")
-    read_at: datetime | None = strawberry.field(description="Your read receipt's time.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class ChatConversationMarkReadPayload(Payload):
+    conversation: Conversation | None = strawberry.field(
+        default=None, description="The conversation."
+    )
+    read_at: datetime | None = strawberry.field(
+        default=None, description="Your read receipt's time."
     )
 
 
@@ -284,10 +281,9 @@ class ChatTypingSetInput:
 
 
 @strawberry.type(description="The result of chatTypingSet.")
-class ChatTypingSetPayload:
-    conversation: Conversation | None = strawberry.field(description="The conversation.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class ChatTypingSetPayload(Payload):
+    conversation: Conversation | None = strawberry.field(
+        default=None, description="The conversation."
     )
 
 
@@ -326,95 +322,76 @@ class ChatMutation:
         description="Send a message to a person (finding or creating your conversation with "
         "them) or to a conversation you are in."
     )
+    @refused_as(ChatMessageSendPayload)
     async def chat_message_send(
         self, info: Info, input: ChatMessageSendInput
     ) -> ChatMessageSendPayload:
         viewer = await info.context.require_viewer()
-        try:
-            sent = await ops.send_message(
-                info.context.services,
-                viewer,
-                input.body,
-                recipient_id=optional_pk_of(input.recipient, "User"),
-                conversation_id=optional_pk_of(input.conversation, "Conversation"),
-            )
-        except OperationError as exc:
-            return ChatMessageSendPayload(
-                message=None, conversation=None, user_errors=user_errors(exc)
-            )
+        sent = await ops.send_message(
+            info.context.services,
+            viewer,
+            input.body,
+            recipient_id=optional_pk_of(input.recipient, "User"),
+            conversation_id=optional_pk_of(input.conversation, "Conversation"),
+        )
         return ChatMessageSendPayload(
             message=Message.from_snapshot(
                 ops.MessageSnapshot.from_model(sent.message, sent.sender)
             ),
             conversation=Conversation.from_model(sent.conversation),
-            user_errors=[],
         )
 
     @strawberry.mutation(description="Change the text of a message you sent.")
+    @refused_as(ChatMessageEditPayload)
     async def chat_message_edit(
         self, info: Info, input: ChatMessageEditInput
     ) -> ChatMessageEditPayload:
         viewer = await info.context.require_viewer()
-        try:
-            message = await ops.edit_message(
-                info.context.services, viewer, pk_of(input.message, "Message"), input.body
-            )
-        except OperationError as exc:
-            return ChatMessageEditPayload(message=None, user_errors=user_errors(exc))
-        return ChatMessageEditPayload(message=Message.from_model(message), user_errors=[])
+        message = await ops.edit_message(
+            info.context.services, viewer, pk_of(input.message, "Message"), input.body
+        )
+        return ChatMessageEditPayload(message=Message.from_model(message))
 
     @strawberry.mutation(description="Delete a message you sent; a tombstone stays in its place.")
+    @refused_as(ChatMessageDeletePayload)
     async def chat_message_delete(
         self, info: Info, input: ChatMessageDeleteInput
     ) -> ChatMessageDeletePayload:
         viewer = await info.context.require_viewer()
-        try:
-            message = await ops.delete_message(
-                info.context.services, viewer, pk_of(input.message, "Message")
-            )
-        except OperationError as exc:
-            return ChatMessageDeletePayload(message=None, user_errors=user_errors(exc))
-        return ChatMessageDeletePayload(message=Message.from_model(message), user_errors=[])
+        message = await ops.delete_message(
+            info.context.services, viewer, pk_of(input.message, "Message")
+        )
+        return ChatMessageDeletePayload(message=Message.from_model(message))
 
     @strawberry.mutation(
         description="Move your read receipt forward (it never moves back); the others see it live."
     )
+    @refused_as(ChatConversationMarkReadPayload)
     async def chat_conversation_mark_read(
         self, info: Info, input: ChatConversationMarkReadInput
     ) -> ChatConversationMarkReadPayload:
         viewer = await info.context.require_viewer()
-        try:
-            receipt = await ops.mark_read(
-                info.context.services,
-                viewer,
-                pk_of(input.conversation, "Conversation"),
-                optional_pk_of(input.message, "Message"),
-            )
-        except OperationError as exc:
-            return ChatConversationMarkReadPayload(
-                conversation=None, read_at=None, user_errors=user_errors(exc)
-            )
+        receipt = await ops.mark_read(
+            info.context.services,
+            viewer,
+            pk_of(input.conversation, "Conversation"),
+            optional_pk_of(input.message, "Message"),
+        )
         return ChatConversationMarkReadPayload(
-            conversation=Conversation.from_model(receipt.conversation),
-            read_at=receipt.read_at,
-            user_errors=[],
+            conversation=Conversation.from_model(receipt.conversation), read_at=receipt.read_at
         )
 
     @strawberry.mutation(description="Say you started or stopped typing; nothing is stored.")
+    @refused_as(ChatTypingSetPayload)
     async def chat_typing_set(self, info: Info, input: ChatTypingSetInput) -> ChatTypingSetPayload:
         viewer = await info.context.require_viewer()
-        try:
-            conversation = await ops.set_typing(
-                info.context.services,
-                viewer,
-                pk_of(input.conversation, "Conversation"),
-                input.is_typing,
-            )
-        except OperationError as exc:
-            return ChatTypingSetPayload(conversation=None, user_errors=user_errors(exc))
-        return ChatTypingSetPayload(
-            conversation=Conversation.from_model(conversation), user_errors=[]
+        conversation = await ops.set_typing(
+            info.context.services,
+            viewer,
+            pk_of(input.conversation, "Conversation"),
+            input.is_typing,
         )
+        return ChatTypingSetPayload(conversation=Conversation.from_model(conversation))
 
 
 @strawberry.type

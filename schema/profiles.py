@@ -16,8 +16,9 @@ from resolvers.cursors import Page
 from resolvers.errors import OperationError
 from resolvers.sync import snapshot_history
 from schema.context import Info
-from schema.errors import UserError, bad_user_input, user_errors
+from schema.errors import bad_user_input
 from schema.node import Node, decode_id, encode_id
+from schema.payloads import REQUEST_REFUSED, Payload, refused_as
 from schema.scalars import BigInt
 
 Platform = strawberry.enum(PlatformEnum, name="Platform", description="A social platform.")
@@ -312,12 +313,9 @@ class ProfileUpdateInput:
 
 
 @strawberry.type(description="The result of profileUpdate.")
-class ProfileUpdatePayload:
+class ProfileUpdatePayload(Payload, errors=REQUEST_REFUSED):
     profile: Profile | None = strawberry.field(
-        description="The updated profile; null when the update failed."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None, description="The updated profile; null when the update failed."
     )
 
 
@@ -367,10 +365,8 @@ class ProfileQuery:
 @strawberry.type
 class ProfileMutation:
     @strawberry.mutation(description="Change the viewer's profile.")
+    @refused_as(ProfileUpdatePayload)
     async def profile_update(self, info: Info, input: ProfileUpdateInput) -> ProfileUpdatePayload:
         viewer = await info.context.require_viewer()
-        try:
-            model = await ops.update_profile(viewer, _changes(input))
-        except OperationError as exc:
-            return ProfileUpdatePayload(profile=None, user_errors=user_errors(exc))
-        return ProfileUpdatePayload(profile=Profile.from_model(model), user_errors=[])
+        model = await ops.update_profile(viewer, _changes(input))
+        return ProfileUpdatePayload(profile=Profile.from_model(model))
