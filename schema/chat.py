@@ -16,7 +16,7 @@ from resolvers.cursors import PAGE_MAX
 from resolvers.errors import OperationError
 from resolvers.subscriptions import conversation_events_topic
 from schema.context import Info
-from schema.errors import PublicError, bad_user_input
+from schema.errors import PublicError, refused_as_bad_input
 from schema.input_ids import optional_pk_of, pk_of
 from schema.live import live_events
 from schema.node import Node, encode_id
@@ -119,13 +119,11 @@ class Conversation(Node):
         return await info.context.loaders.unread_counts.load((viewer.id, self.model.id))
 
     @strawberry.field(description=f"Messages, newest first. `first` is at most {PAGE_MAX}.")
+    @refused_as_bad_input
     async def messages(
         self, first: int | None = None, after: str | None = None
     ) -> MessageConnection:
-        try:
-            page = await ops.list_messages(self.model.id, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await ops.list_messages(self.model.id, first, after)
         return MessageConnection(
             edges=[
                 MessageEdge(cursor=c, node=Message.from_model(m))
@@ -293,14 +291,12 @@ class ChatQuery:
         description=f"Your conversations, most recent activity first. `first` is "
         f"at most {PAGE_MAX}."
     )
+    @refused_as_bad_input
     async def conversations(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> ConversationConnection:
         viewer = await info.context.require_viewer()
-        try:
-            page = await ops.list_conversations(viewer, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await ops.list_conversations(viewer, first, after)
         return ConversationConnection(
             edges=[
                 ConversationEdge(cursor=c, node=Conversation.from_model(m))

@@ -10,10 +10,9 @@ from models import CollabRequest as CollabRequestModel
 from models import CollabRequestStatus as StatusEnum
 from resolvers import collab as ops
 from resolvers.cursors import PAGE_MAX
-from resolvers.errors import OperationError
 from schema.chat import Conversation
 from schema.context import Info
-from schema.errors import bad_user_input
+from schema.errors import refused_as_bad_input
 from schema.input_ids import pk_of
 from schema.node import Node, encode_id
 from schema.payloads import Payload, refused_as
@@ -131,6 +130,7 @@ class CollabQuery:
     @strawberry.field(
         description=f"Requests you sent or received, newest first. `first` is at most {PAGE_MAX}."
     )
+    @refused_as_bad_input
     async def collab_requests(
         self,
         info: Info,
@@ -140,16 +140,13 @@ class CollabQuery:
         after: str | None = None,
     ) -> CollabRequestConnection:
         viewer = await info.context.require_viewer()
-        try:
-            page = await ops.list_requests(
-                viewer,
-                ops.CollabRequestDirection(direction),
-                StatusEnum(status) if status is not None else None,
-                first,
-                after,
-            )
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await ops.list_requests(
+            viewer,
+            ops.CollabRequestDirection(direction),
+            StatusEnum(status) if status is not None else None,
+            first,
+            after,
+        )
         return CollabRequestConnection(
             edges=[
                 CollabRequestEdge(cursor=c, node=CollabRequest.from_model(r))

@@ -8,9 +8,8 @@ from models import Platform as PlatformEnum
 from models import Role as RoleEnum
 from resolvers import discovery as ops
 from resolvers.cursors import PAGE_MAX
-from resolvers.errors import OperationError
 from schema.context import Info
-from schema.errors import bad_user_input
+from schema.errors import refused_as_bad_input
 from schema.profiles import PageInfo, Platform, Profile, Role, page_info
 from schema.scalars import BigInt
 
@@ -97,6 +96,7 @@ def _filter(f: ProfileFilter | None) -> ops.ProfileFilter | None:
 @strawberry.type
 class DiscoveryQuery:
     @strawberry.field(description=f"Find public profiles. `first` is at most {PAGE_MAX}.")
+    @refused_as_bad_input
     async def profiles(
         self,
         info: Info,
@@ -112,10 +112,7 @@ class DiscoveryQuery:
             if order_by
             else None
         )
-        try:
-            page = await ops.search_profiles(_filter(filter), order, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await ops.search_profiles(_filter(filter), order, first, after)
         edges = [
             ProfileEdge(cursor=c, node=Profile.from_model(p))
             for p, c in zip(page.items, page.cursors, strict=True)

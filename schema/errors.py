@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
 import strawberry
 from graphql import GraphQLError
 
@@ -59,3 +63,22 @@ def bad_user_input(error: OperationError) -> PublicError:
         ],
         field=list(first.field) if first.field else None,
     )
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def refused_as_bad_input(resolver: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Wrap a query resolver so that an `OperationError` it raises (a bad page size, cursor or
+    filter) answers as a top-level BAD_USER_INPUT error: queries have no payload to carry
+    `userErrors`. Mutations use `schema.payloads.refused_as` instead."""
+
+    @functools.wraps(resolver)
+    async def resolve(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await resolver(*args, **kwargs)
+        except OperationError as exc:
+            raise bad_user_input(exc) from None
+
+    return resolve

@@ -11,10 +11,9 @@ from models import Notification as NotificationModel
 from models import NotificationType as TypeEnum
 from resolvers import notifications as ops
 from resolvers.cursors import PAGE_MAX
-from resolvers.errors import OperationError
 from resolvers.subscriptions import notification_events_topic
 from schema.context import Info
-from schema.errors import bad_user_input
+from schema.errors import refused_as_bad_input
 from schema.input_ids import pk_of
 from schema.live import live_events
 from schema.node import Node, encode_id
@@ -119,6 +118,7 @@ class NotificationQuery:
     @strawberry.field(
         description=f"Your notifications, newest first. `first` is at most {PAGE_MAX}."
     )
+    @refused_as_bad_input
     async def notifications(
         self,
         info: Info,
@@ -127,10 +127,7 @@ class NotificationQuery:
         after: str | None = None,
     ) -> NotificationConnection:
         viewer = await info.context.require_viewer()
-        try:
-            page = await ops.list_notifications(viewer, unread_only, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await ops.list_notifications(viewer, unread_only, first, after)
         return NotificationConnection(
             edges=[
                 NotificationEdge(cursor=c, node=Notification.from_model(n))

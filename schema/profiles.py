@@ -13,10 +13,9 @@ from models import Role as RoleEnum
 from models import SocialAccount
 from resolvers import profiles as ops
 from resolvers.cursors import Page
-from resolvers.errors import OperationError
 from resolvers.sync import snapshot_history
 from schema.context import Info
-from schema.errors import bad_user_input
+from schema.errors import refused_as_bad_input
 from schema.node import Node, decode_id, encode_id
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
 from schema.scalars import BigInt
@@ -108,11 +107,9 @@ class PlatformStats:
     account_id: strawberry.Private[int]
 
     @strawberry.field(description="Every sync of this platform, newest first.")
+    @refused_as_bad_input
     async def history(self, first: int = 30, after: str | None = None) -> StatsSnapshotConnection:
-        try:
-            page = await snapshot_history(self.account_id, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await snapshot_history(self.account_id, first, after)
         edges = [
             StatsSnapshotEdge(
                 cursor=cursor,
