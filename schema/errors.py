@@ -15,6 +15,10 @@ from resolvers.errors import FieldError, OperationError
 ErrorCode = strawberry.enum(
     ErrorCodeEnum, name="ErrorCode", description="Why an input was refused; stable for clients."
 )
+# Each value's description comes from the code itself (resolvers/ must not import strawberry,
+# so it cannot use strawberry.enum_value); Strawberry reads these when it builds the schema.
+for _value in ErrorCode.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = ErrorCodeEnum(_value.value).description
 
 
 @strawberry.type(description="A problem with the input; nothing was changed because of it.")
