@@ -11,9 +11,10 @@ from resolvers import auth
 from resolvers.notifications import unread_count as unread_notification_count
 from resolvers.profiles import profile_of
 from schema.context import Info
+from schema.enums import Role
 from schema.node import Node, encode_id
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
-from schema.profiles import Profile, Role
+from schema.profiles import Profile
 
 
 @strawberry.type(description="A signed-in person. Only the user themself can see their User.")

@@ -22,7 +22,7 @@ from schema.live import live_events
 from schema.node import Node, encode_id
 from schema.payloads import Payload, refused_as
 from schema.people import Person, person
-from schema.profiles import PageInfo, page_info
+from schema.relay import PageInfo, cursored, page_info
 
 
 @strawberry.type(
@@ -125,10 +125,7 @@ class Conversation(Node):
     ) -> MessageConnection:
         page = await ops.list_messages(self.model.id, first, after)
         return MessageConnection(
-            edges=[
-                MessageEdge(cursor=c, node=Message.from_model(m))
-                for m, c in zip(page.items, page.cursors, strict=True)
-            ],
+            edges=[MessageEdge(cursor=c, node=Message.from_model(m)) for m, c in cursored(page)],
             page_info=page_info(page),
         )
 
@@ -300,7 +297,7 @@ class ChatQuery:
         return ConversationConnection(
             edges=[
                 ConversationEdge(cursor=c, node=Conversation.from_model(m))
-                for m, c in zip(page.items, page.cursors, strict=True)
+                for m, c in cursored(page)
             ],
             page_info=page_info(page),
         )

@@ -17,7 +17,7 @@ from schema.input_ids import pk_of
 from schema.node import Node, encode_id
 from schema.payloads import Payload, refused_as
 from schema.people import Person, person
-from schema.profiles import PageInfo, page_info
+from schema.relay import PageInfo, cursored, page_info
 
 CollabRequestStatus = strawberry.enum(
     StatusEnum, name="CollabRequestStatus", description="Where a collaboration request stands."
@@ -150,7 +150,7 @@ class CollabQuery:
         return CollabRequestConnection(
             edges=[
                 CollabRequestEdge(cursor=c, node=CollabRequest.from_model(r))
-                for r, c in zip(page.items, page.cursors, strict=True)
+                for r, c in cursored(page)
             ],
             page_info=page_info(page),
         )

@@ -9,8 +9,10 @@ from models import Role as RoleEnum
 from resolvers import discovery as ops
 from resolvers.cursors import PAGE_MAX
 from schema.context import Info
+from schema.enums import Platform, Role
 from schema.errors import refused_as_bad_input
-from schema.profiles import PageInfo, Platform, Profile, Role, page_info
+from schema.profiles import Profile
+from schema.relay import PageInfo, cursored, page_info
 from schema.scalars import BigInt
 
 ProfileOrderField = strawberry.enum(
@@ -113,8 +115,5 @@ class DiscoveryQuery:
             else None
         )
         page = await ops.search_profiles(_filter(filter), order, first, after)
-        edges = [
-            ProfileEdge(cursor=c, node=Profile.from_model(p))
-            for p, c in zip(page.items, page.cursors, strict=True)
-        ]
+        edges = [ProfileEdge(cursor=c, node=Profile.from_model(p)) for p, c in cursored(page)]
         return ProfileConnection(edges=edges, page_info=page_info(page))

@@ -18,7 +18,7 @@ from schema.input_ids import pk_of
 from schema.live import live_events
 from schema.node import Node, encode_id
 from schema.payloads import Payload, refused_as
-from schema.profiles import PageInfo, page_info
+from schema.relay import PageInfo, cursored, page_info
 
 NotificationType = strawberry.enum(
     TypeEnum, name="NotificationType", description="What a notification is about."
@@ -131,7 +131,7 @@ class NotificationQuery:
         return NotificationConnection(
             edges=[
                 NotificationEdge(cursor=c, node=Notification.from_model(n))
-                for n, c in zip(page.items, page.cursors, strict=True)
+                for n, c in cursored(page)
             ],
             page_info=page_info(page),
         )

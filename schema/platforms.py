@@ -13,8 +13,9 @@ from models import SocialAccount as SocialAccountModel
 from models import SyncSource as SyncSourceEnum
 from resolvers import platforms as ops
 from schema.context import Info
+from schema.enums import Platform
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
-from schema.profiles import Platform, Profile
+from schema.profiles import Profile
 from schema.scalars import BigInt
 
 Provider = strawberry.enum(

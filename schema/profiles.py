@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
@@ -12,16 +11,15 @@ from models import Profile as ProfileModel
 from models import Role as RoleEnum
 from models import SocialAccount
 from resolvers import profiles as ops
-from resolvers.cursors import Page
 from resolvers.sync import snapshot_history
 from schema.context import Info
+from schema.enums import Platform, Role
 from schema.errors import refused_as_bad_input
 from schema.node import Node, decode_id, encode_id
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
+from schema.relay import PageInfo, cursored, page_info
 from schema.scalars import BigInt
 
-Platform = strawberry.enum(PlatformEnum, name="Platform", description="A social platform.")
-Role = strawberry.enum(RoleEnum, name="Role", description="What a user is on the platform.")
 CollaborationType = strawberry.enum(
     ops.CollaborationType, name="CollaborationType", description="A kind of collaboration."
 )
@@ -67,27 +65,6 @@ class StatsSnapshotEdge:
     node: StatsSnapshot = strawberry.field(description="The numbers of that sync.")
 
 
-@strawberry.type(description="Relay page info.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
-    has_previous_page: bool = strawberry.field(description="Whether items come before this page.")
-    start_cursor: str | None = strawberry.field(
-        description="Cursor of the first edge; null when the page is empty."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last edge, to pass as `after`; null when the page is empty."
-    )
-
-
-def page_info(page: Page[Any]) -> PageInfo:
-    return PageInfo(
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-        start_cursor=page.cursors[0] if page.cursors else None,
-        end_cursor=page.cursors[-1] if page.cursors else None,
-    )
-
-
 @strawberry.type(description="A platform's sync history, newest first.")
 class StatsSnapshotConnection:
     edges: list[StatsSnapshotEdge] = strawberry.field(
@@ -117,7 +94,7 @@ class PlatformStats:
                     followers=s.followers, engagement=s.engagement, taken_at=s.taken_at
                 ),
             )
-            for s, cursor in zip(page.items, page.cursors, strict=True)
+            for s, cursor in cursored(page)
         ]
         return StatsSnapshotConnection(edges=edges, page_info=page_info(page))
 

@@ -6,9 +6,10 @@ import strawberry
 
 from resolvers import sync as ops
 from schema.context import Info
+from schema.enums import Platform
 from schema.errors import UserError, user_errors
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
-from schema.profiles import Platform, PlatformStats, Profile
+from schema.profiles import PlatformStats, Profile
 from schema.scalars import BigInt
 
 ErrorPolicy = strawberry.enum(
