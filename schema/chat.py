@@ -11,7 +11,23 @@ import strawberry
 from models import Conversation as ConversationModel
 from models import ConversationParticipant as ParticipantModel
 from models import Message as MessageModel
-from resolvers import chat as ops
+from resolvers.chat.events import ChatEvent as ChatEventData
+from resolvers.chat.events import (
+    ChatEventKind,
+    MessageSnapshot,
+    ReadEvent,
+    TypingEvent,
+    decode_chat_event,
+)
+from resolvers.chat.reads import list_conversations, list_messages, visible_conversation
+from resolvers.chat.writes import (
+    BODY_MAX,
+    delete_message,
+    edit_message,
+    mark_read,
+    send_message,
+    set_typing,
+)
 from resolvers.cursors import PAGE_MAX
 from resolvers.errors import OperationError
 from resolvers.subscriptions import conversation_events_topic
@@ -33,7 +49,7 @@ class Message(Node):
     created_at: datetime = strawberry.field(description="When it was sent.")
     edited_at: datetime | None = strawberry.field(description="When last edited, if ever.")
     deleted_at: datetime | None = strawberry.field(description="When deleted, if it was.")
-    snapshot: strawberry.Private[ops.MessageSnapshot]
+    snapshot: strawberry.Private[MessageSnapshot]
 
     @strawberry.field(description="Who sent it.")
     async def sender(self, info: Info) -> Person:
@@ -53,7 +69,7 @@ class Message(Node):
         return Conversation.from_model(model) if model else None
 
     @classmethod
-    def from_snapshot(cls, m: ops.MessageSnapshot) -> Message:
+    def from_snapshot(cls, m: MessageSnapshot) -> Message:
         return cls(
             id=encode_id("Message", m.id),
             body=m.body,
@@ -65,7 +81,7 @@ class Message(Node):
 
     @classmethod
     def from_model(cls, m: MessageModel) -> Message:
-        return cls.from_snapshot(ops.MessageSnapshot.from_model(m))
+        return cls.from_snapshot(MessageSnapshot.from_model(m))
 
 
 @strawberry.type(description="A message in a page of messages.")
@@ -123,7 +139,7 @@ class Conversation(Node):
     async def messages(
         self, first: int | None = None, after: str | None = None
     ) -> MessageConnection:
-        page = await ops.list_messages(self.model.id, first, after)
+        page = await list_messages(self.model.id, first, after)
         return MessageConnection(
             edges=[MessageEdge(cursor=c, node=Message.from_model(m)) for m, c in cursored(page)],
             page_info=page_info(page),
@@ -192,17 +208,17 @@ ChatEvent = Annotated[
 ]
 
 
-def chat_event(event: ops.ChatEvent) -> ChatEvent:
-    if isinstance(event, ops.TypingEvent):
+def chat_event(event: ChatEventData) -> ChatEvent:
+    if isinstance(event, TypingEvent):
         return ChatTypingChanged(is_typing=event.is_typing, user_id=event.user_id)
-    if isinstance(event, ops.ReadEvent):
+    if isinstance(event, ReadEvent):
         return ChatConversationRead(
             read_at=event.read_at, user_id=event.user_id, message_id=event.message_id
         )
     message = Message.from_snapshot(event.message)
-    if event.kind is ops.ChatEventKind.MESSAGE_SENT:
+    if event.kind is ChatEventKind.MESSAGE_SENT:
         return ChatMessageSent(message=message)
-    if event.kind is ops.ChatEventKind.MESSAGE_EDITED:
+    if event.kind is ChatEventKind.MESSAGE_EDITED:
         return ChatMessageEdited(message=message)
     return ChatMessageDeleted(message=message)
 
@@ -216,7 +232,7 @@ class ChatMessageSendInput:
         default=None, description="A conversation you are in."
     )
     body: str = strawberry.field(
-        description=f"1 to {ops.BODY_MAX:,} characters; kept as written (HTML is text)."
+        description=f"1 to {BODY_MAX:,} characters; kept as written (HTML is text)."
     )
 
 
@@ -231,7 +247,7 @@ class ChatMessageSendPayload(Payload):
 @strawberry.input(description="A new text for a message you sent.")
 class ChatMessageEditInput:
     message: strawberry.ID = strawberry.field(description="The message to edit.")
-    body: str = strawberry.field(description=f"1 to {ops.BODY_MAX:,} characters.")
+    body: str = strawberry.field(description=f"1 to {BODY_MAX:,} characters.")
 
 
 @strawberry.type(description="The result of chatMessageEdit.")
@@ -293,7 +309,7 @@ class ChatQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> ConversationConnection:
         viewer = await info.context.require_viewer()
-        page = await ops.list_conversations(viewer, first, after)
+        page = await list_conversations(viewer, first, after)
         return ConversationConnection(
             edges=[
                 ConversationEdge(cursor=c, node=Conversation.from_model(m))
@@ -305,7 +321,7 @@ class ChatQuery:
     @strawberry.field(description="A conversation you are in; null otherwise.")
     async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
         viewer = await info.context.require_viewer()
-        found = await ops.visible_conversation(viewer, pk_of(id, "Conversation"))
+        found = await visible_conversation(viewer, pk_of(id, "Conversation"))
         return Conversation.from_model(found) if found else None
 
 
@@ -320,7 +336,7 @@ class ChatMutation:
         self, info: Info, input: ChatMessageSendInput
     ) -> ChatMessageSendPayload:
         viewer = await info.context.require_viewer()
-        sent = await ops.send_message(
+        sent = await send_message(
             info.context.services,
             viewer,
             input.body,
@@ -328,9 +344,7 @@ class ChatMutation:
             conversation_id=optional_pk_of(input.conversation, "Conversation"),
         )
         return ChatMessageSendPayload(
-            message=Message.from_snapshot(
-                ops.MessageSnapshot.from_model(sent.message, sent.sender)
-            ),
+            message=Message.from_snapshot(MessageSnapshot.from_model(sent.message, sent.sender)),
             conversation=Conversation.from_model(sent.conversation),
         )
 
@@ -340,7 +354,7 @@ class ChatMutation:
         self, info: Info, input: ChatMessageEditInput
     ) -> ChatMessageEditPayload:
         viewer = await info.context.require_viewer()
-        message = await ops.edit_message(
+        message = await edit_message(
             info.context.services, viewer, pk_of(input.message, "Message"), input.body
         )
         return ChatMessageEditPayload(message=Message.from_model(message))
@@ -351,7 +365,7 @@ class ChatMutation:
         self, info: Info, input: ChatMessageDeleteInput
     ) -> ChatMessageDeletePayload:
         viewer = await info.context.require_viewer()
-        message = await ops.delete_message(
+        message = await delete_message(
             info.context.services, viewer, pk_of(input.message, "Message")
         )
         return ChatMessageDeletePayload(message=Message.from_model(message))
@@ -364,7 +378,7 @@ class ChatMutation:
         self, info: Info, input: ChatConversationMarkReadInput
     ) -> ChatConversationMarkReadPayload:
         viewer = await info.context.require_viewer()
-        receipt = await ops.mark_read(
+        receipt = await mark_read(
             info.context.services,
             viewer,
             pk_of(input.conversation, "Conversation"),
@@ -378,7 +392,7 @@ class ChatMutation:
     @refused_as(ChatTypingSetPayload)
     async def chat_typing_set(self, info: Info, input: ChatTypingSetInput) -> ChatTypingSetPayload:
         viewer = await info.context.require_viewer()
-        conversation = await ops.set_typing(
+        conversation = await set_typing(
             info.context.services,
             viewer,
             pk_of(input.conversation, "Conversation"),
@@ -403,8 +417,8 @@ class ChatSubscription:
             raise PublicError(str(exc), "NOT_FOUND") from None
 
         async def decode(raw: bytes) -> ChatEvent | None:
-            event = ops.decode_chat_event(raw)
-            if isinstance(event, ops.TypingEvent) and event.user_id == viewer.id:
+            event = decode_chat_event(raw)
+            if isinstance(event, TypingEvent) and event.user_id == viewer.id:
                 return None
             return chat_event(event)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from models import User
-from resolvers import chat as chat_ops
 from resolvers import collab as collab_ops
 from resolvers import notifications as notification_ops
+from resolvers.chat.reads import visible_conversation, visible_message
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription, Conversation, Message
 from schema.collab import CollabMutation, CollabQuery, CollabRequest
 from schema.node import Node
@@ -28,10 +28,10 @@ async def realtime_node(viewer: User | None, type_name: str, pk: int) -> Node | 
     if viewer is None:
         return None
     if type_name == "Conversation":
-        conversation = await chat_ops.visible_conversation(viewer, pk)
+        conversation = await visible_conversation(viewer, pk)
         return Conversation.from_model(conversation) if conversation else None
     if type_name == "Message":
-        message = await chat_ops.visible_message(viewer, pk)
+        message = await visible_message(viewer, pk)
         return Message.from_model(message) if message else None
     if type_name == "CollabRequest":
         request = await collab_ops.visible_request(viewer, pk)
