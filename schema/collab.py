@@ -10,7 +10,7 @@ from models import CollabRequest as CollabRequestModel
 from models import CollabRequestStatus as StatusEnum
 from resolvers import collab as ops
 from resolvers.cursors import PAGE_MAX
-from schema.chat import Conversation
+from schema.chat.types import Conversation
 from schema.context import Info
 from schema.errors import refused_as_bad_input
 from schema.input_ids import pk_of

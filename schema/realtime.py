@@ -6,7 +6,10 @@ from models import User
 from resolvers import collab as collab_ops
 from resolvers import notifications as notification_ops
 from resolvers.chat.reads import visible_conversation, visible_message
-from schema.chat import ChatMutation, ChatQuery, ChatSubscription, Conversation, Message
+from schema.chat.mutations import ChatMutation
+from schema.chat.queries import ChatQuery
+from schema.chat.subscription import ChatSubscription
+from schema.chat.types import Conversation, Message
 from schema.collab import CollabMutation, CollabQuery, CollabRequest
 from schema.node import Node
 from schema.notifications import (
