@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import CollabRequest, CollabRequestStatus, Conversation, NotificationType, User
-from resolvers.chat import direct_key, find_or_create_direct
+from resolvers.chat.writes import direct_key, find_or_create_direct
 from resolvers.cursors import (
     Page,
     newest_first,

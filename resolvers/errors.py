@@ -9,28 +9,75 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
-    INVALID = "INVALID"
-    REQUIRED = "REQUIRED"
-    TOO_SHORT = "TOO_SHORT"
-    TOO_LONG = "TOO_LONG"
-    TOO_MANY = "TOO_MANY"
-    OUT_OF_RANGE = "OUT_OF_RANGE"
-    DUPLICATE = "DUPLICATE"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 (an error code)
-    TOKEN_REUSED = "TOKEN_REUSED"  # noqa: S105 (an error code)
-    ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED"
-    RATE_LIMITED = "RATE_LIMITED"
+    """Why an operation refused its input: one list for the whole API, because clients branch
+    on these and already know them by name (never rename or remove one). Grouped by where they
+    arise; each carries the sentence the SDL shows for it."""
+
+    description: str
+
+    def __new__(cls, value: str, description: str) -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
+
+    # Input, in any mutation or paged query: the value at `field` breaks a rule.
+    INVALID = "INVALID", "The value is malformed or not allowed (a bad cursor, character, date…)."
+    REQUIRED = "REQUIRED", "A value is required here."
+    TOO_SHORT = "TOO_SHORT", "The value is shorter than the minimum (e.g. a password)."
+    TOO_LONG = "TOO_LONG", "The value is longer than the maximum."
+    TOO_MANY = "TOO_MANY", "The list has more items than allowed."
+    OUT_OF_RANGE = "OUT_OF_RANGE", "The number is below the minimum or above the maximum."
+    DUPLICATE = (
+        "DUPLICATE",
+        ("It already exists or was given twice (an email, a pending request, a batch item)."),
+    )
+    NOT_FOUND = "NOT_FOUND", "The ID names nothing you can see."
+
+    # Accounts and sessions (resolvers/auth.py).
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS", "The email and password do not match an account."
+    INVALID_TOKEN = (
+        "INVALID_TOKEN",
+        ("The refresh token is malformed, expired or revoked; sign in again."),
+    )
+    TOKEN_REUSED = (
+        "TOKEN_REUSED",
+        ("The refresh token was already used; every session from it was signed out."),
+    )
+    ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED", "The account is suspended."
+
+    # Throttling: too many syncs, sign-ins or fetches, or a data provider that is busy.
+    RATE_LIMITED = (
+        "RATE_LIMITED",
+        ("Too many requests, from you or to a data provider; the message says when to try again."),
+    )
+
     # Platform lookups and provider-connected accounts (resolvers/platforms.py).
-    INVALID_HANDLE = "INVALID_HANDLE"
-    PRIVATE = "PRIVATE"
-    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
-    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
-    PROVIDER_MISCONFIGURED = "PROVIDER_MISCONFIGURED"
-    NOT_CONFIGURED = "NOT_CONFIGURED"
-    NOT_ALLOWED = "NOT_ALLOWED"  # you can see it, but only someone else may do this
-    INVALID_STATE = "INVALID_STATE"  # e.g. a request no longer pending, a message deleted
+    INVALID_HANDLE = "INVALID_HANDLE", "Not a handle or profile URL of that platform."
+    PRIVATE = "PRIVATE", "The platform account is private; its stats cannot be fetched."
+    QUOTA_EXCEEDED = (
+        "QUOTA_EXCEEDED",
+        (
+            "The data provider's quota is used up until it resets; numbers can still be entered "
+            "by hand."
+        ),
+    )
+    PROVIDER_UNAVAILABLE = (
+        "PROVIDER_UNAVAILABLE",
+        ("The data provider is not answering; try again later or enter numbers by hand."),
+    )
+    PROVIDER_MISCONFIGURED = (
+        "PROVIDER_MISCONFIGURED",
+        ("The data provider is not set up correctly on this server."),
+    )
+    NOT_CONFIGURED = "NOT_CONFIGURED", "No data provider is configured for this platform."
+
+    # Collaboration requests and chat: the thing exists, but not for this.
+    NOT_ALLOWED = "NOT_ALLOWED", "You can see it, but only someone else may do this."
+    INVALID_STATE = (
+        "INVALID_STATE",
+        ("It can no longer be changed this way (a request no longer pending, a message deleted)."),
+    )
 
 
 @dataclass(frozen=True, slots=True)

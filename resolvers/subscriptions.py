@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from adapters.tokens import InvalidTokenError
 from models import ConversationParticipant, Profile, User
 from resolvers import auth
-from resolvers.chat import conversation_topic
+from resolvers.chat.events import conversation_topic
 from resolvers.errors import ErrorCode, NotAuthenticatedError, OperationError
 from resolvers.notifications import notification_topic
 from resolvers.profiles import profile_of, visible_profile

@@ -8,13 +8,13 @@ import strawberry
 from models import Role as RoleEnum
 from models import User as UserModel
 from resolvers import auth
-from resolvers.errors import OperationError
 from resolvers.notifications import unread_count as unread_notification_count
 from resolvers.profiles import profile_of
 from schema.context import Info
-from schema.errors import UserError, user_errors
+from schema.enums import Role
 from schema.node import Node, encode_id
-from schema.profiles import Profile, Role
+from schema.payloads import REQUEST_REFUSED, Payload, refused_as
+from schema.profiles import Profile
 
 
 @strawberry.type(description="A signed-in person. Only the user themself can see their User.")
@@ -65,53 +65,47 @@ class TokenRevokeInput:
 
 
 @strawberry.type(description="The result of accountRegister.")
-class AccountRegisterPayload:
-    user: User | None = strawberry.field(description="The new user; null when registration failed.")
+class AccountRegisterPayload(Payload, errors=REQUEST_REFUSED):
+    user: User | None = strawberry.field(
+        default=None, description="The new user; null when registration failed."
+    )
     access_token: str | None = strawberry.field(
-        description="A short-lived bearer token for the new session; null on failure."
+        default=None,
+        description="A short-lived bearer token for the new session; null on failure.",
     )
     refresh_token: str | None = strawberry.field(
-        description="A single-use token for tokenRefresh; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None, description="A single-use token for tokenRefresh; null on failure."
     )
 
 
 @strawberry.type(description="The result of tokenCreate.")
-class TokenCreatePayload:
+class TokenCreatePayload(Payload, errors=REQUEST_REFUSED):
     user: User | None = strawberry.field(
-        description="The signed-in user; null when sign-in failed."
+        default=None, description="The signed-in user; null when sign-in failed."
     )
     access_token: str | None = strawberry.field(
-        description="A short-lived bearer token for the new session; null on failure."
+        default=None,
+        description="A short-lived bearer token for the new session; null on failure.",
     )
     refresh_token: str | None = strawberry.field(
-        description="A single-use token for tokenRefresh; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None, description="A single-use token for tokenRefresh; null on failure."
     )
 
 
 @strawberry.type(description="The result of tokenRefresh.")
-class TokenRefreshPayload:
+class TokenRefreshPayload(Payload, errors=REQUEST_REFUSED):
     access_token: str | None = strawberry.field(
-        description="A new short-lived bearer token; null on failure."
+        default=None, description="A new short-lived bearer token; null on failure."
     )
     refresh_token: str | None = strawberry.field(
-        description="The refresh token to use next time; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None, description="The refresh token to use next time; null on failure."
     )
 
 
 @strawberry.type(description="The result of tokenRevoke.")
-class TokenRevokePayload:
-    revoked: bool = strawberry.field(description="True when the session was signed out.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+class TokenRevokePayload(Payload, errors=REQUEST_REFUSED):
+    revoked: bool = strawberry.field(
+        default=False, description="True when the session was signed out."
     )
 
 
@@ -126,62 +120,46 @@ class AccountQuery:
 @strawberry.type
 class AccountMutation:
     @strawberry.mutation(description="Create an account and its profile, and sign in.")
+    @refused_as(AccountRegisterPayload)
     async def account_register(
         self, info: Info, input: AccountRegisterInput
     ) -> AccountRegisterPayload:
-        try:
-            session = await auth.register(
-                info.context.services,
-                input.email,
-                input.password,
-                RoleEnum(input.role),
-                input.display_name,
-            )
-        except OperationError as exc:
-            return AccountRegisterPayload(
-                user=None, access_token=None, refresh_token=None, user_errors=user_errors(exc)
-            )
+        session = await auth.register(
+            info.context.services,
+            input.email,
+            input.password,
+            RoleEnum(input.role),
+            input.display_name,
+        )
         return AccountRegisterPayload(
             user=User.from_model(session.user),
             access_token=session.access_token,
             refresh_token=session.refresh_token,
-            user_errors=[],
         )
 
     @strawberry.mutation(description="Sign in with email and password.")
+    @refused_as(TokenCreatePayload)
     async def token_create(self, info: Info, input: TokenCreateInput) -> TokenCreatePayload:
-        try:
-            session = await auth.sign_in(info.context.services, input.email, input.password)
-        except OperationError as exc:
-            return TokenCreatePayload(
-                user=None, access_token=None, refresh_token=None, user_errors=user_errors(exc)
-            )
+        session = await auth.sign_in(info.context.services, input.email, input.password)
         return TokenCreatePayload(
             user=User.from_model(session.user),
             access_token=session.access_token,
             refresh_token=session.refresh_token,
-            user_errors=[],
         )
 
     @strawberry.mutation(
         description="Exchange a refresh token for a new pair. Each refresh token "
         "works once; reusing one signs out every session descended from it."
     )
+    @refused_as(TokenRefreshPayload)
     async def token_refresh(self, info: Info, input: TokenRefreshInput) -> TokenRefreshPayload:
-        try:
-            session = await auth.refresh(info.context.services, input.refresh_token)
-        except OperationError as exc:
-            return TokenRefreshPayload(
-                access_token=None, refresh_token=None, user_errors=user_errors(exc)
-            )
+        session = await auth.refresh(info.context.services, input.refresh_token)
         return TokenRefreshPayload(
-            access_token=session.access_token, refresh_token=session.refresh_token, user_errors=[]
+            access_token=session.access_token, refresh_token=session.refresh_token
         )
 
     @strawberry.mutation(description="Sign out: the refresh token and its family stop working.")
+    @refused_as(TokenRevokePayload)
     async def token_revoke(self, info: Info, input: TokenRevokeInput) -> TokenRevokePayload:
-        try:
-            await auth.revoke(info.context.services, input.refresh_token)
-        except OperationError as exc:
-            return TokenRevokePayload(revoked=False, user_errors=user_errors(exc))
-        return TokenRevokePayload(revoked=True, user_errors=[])
+        await auth.revoke(info.context.services, input.refresh_token)
+        return TokenRevokePayload(revoked=True)

@@ -10,14 +10,14 @@ from models import CollabRequest as CollabRequestModel
 from models import CollabRequestStatus as StatusEnum
 from resolvers import collab as ops
 from resolvers.cursors import PAGE_MAX
-from resolvers.errors import OperationError
-from schema.chat import Conversation
+from schema.chat.types import Conversation
 from schema.context import Info
-from schema.errors import UserError, bad_user_input, user_errors
+from schema.errors import refused_as_bad_input
 from schema.input_ids import pk_of
 from schema.node import Node, encode_id
+from schema.payloads import Payload, refused_as
 from schema.people import Person, person
-from schema.profiles import PageInfo, page_info
+from schema.relay import PageInfo, cursored, page_info
 
 CollabRequestStatus = strawberry.enum(
     StatusEnum, name="CollabRequestStatus", description="Where a collaboration request stands."
@@ -80,10 +80,9 @@ class CollabRequestSendInput:
 
 
 @strawberry.type(description="The result of collabRequestSend.")
-class CollabRequestSendPayload:
-    collab_request: CollabRequest | None = strawberry.field(description="The request sent.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class CollabRequestSendPayload(Payload):
+    collab_request: CollabRequest | None = strawberry.field(
+        default=None, description="The request sent."
     )
 
 
@@ -93,13 +92,12 @@ class CollabRequestAcceptInput:
 
 
 @strawberry.type(description="The result of collabRequestAccept.")
-class CollabRequestAcceptPayload:
-    collab_request: CollabRequest | None = strawberry.field(description="The accepted request.")
-    conversation: Conversation | None = strawberry.field(
-        description="Your conversation with the sender, ready to use."
+class CollabRequestAcceptPayload(Payload):
+    collab_request: CollabRequest | None = strawberry.field(
+        default=None, description="The accepted request."
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+    conversation: Conversation | None = strawberry.field(
+        default=None, description="Your conversation with the sender, ready to use."
     )
 
 
@@ -109,10 +107,9 @@ class CollabRequestDeclineInput:
 
 
 @strawberry.type(description="The result of collabRequestDecline.")
-class CollabRequestDeclinePayload:
-    collab_request: CollabRequest | None = strawberry.field(description="The declined request.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class CollabRequestDeclinePayload(Payload):
+    collab_request: CollabRequest | None = strawberry.field(
+        default=None, description="The declined request."
     )
 
 
@@ -122,10 +119,9 @@ class CollabRequestCancelInput:
 
 
 @strawberry.type(description="The result of collabRequestCancel.")
-class CollabRequestCancelPayload:
-    collab_request: CollabRequest | None = strawberry.field(description="The cancelled request.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class CollabRequestCancelPayload(Payload):
+    collab_request: CollabRequest | None = strawberry.field(
+        default=None, description="The cancelled request."
     )
 
 
@@ -134,6 +130,7 @@ class CollabQuery:
     @strawberry.field(
         description=f"Requests you sent or received, newest first. `first` is at most {PAGE_MAX}."
     )
+    @refused_as_bad_input
     async def collab_requests(
         self,
         info: Info,
@@ -143,20 +140,17 @@ class CollabQuery:
         after: str | None = None,
     ) -> CollabRequestConnection:
         viewer = await info.context.require_viewer()
-        try:
-            page = await ops.list_requests(
-                viewer,
-                ops.CollabRequestDirection(direction),
-                StatusEnum(status) if status is not None else None,
-                first,
-                after,
-            )
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await ops.list_requests(
+            viewer,
+            ops.CollabRequestDirection(direction),
+            StatusEnum(status) if status is not None else None,
+            first,
+            after,
+        )
         return CollabRequestConnection(
             edges=[
                 CollabRequestEdge(cursor=c, node=CollabRequest.from_model(r))
-                for r, c in zip(page.items, page.cursors, strict=True)
+                for r, c in cursored(page)
             ],
             page_info=page_info(page),
         )
@@ -168,61 +162,44 @@ class CollabMutation:
         description="Ask someone to collaborate. At most one request between two people is "
         "pending at a time."
     )
+    @refused_as(CollabRequestSendPayload)
     async def collab_request_send(
         self, info: Info, input: CollabRequestSendInput
     ) -> CollabRequestSendPayload:
         viewer = await info.context.require_viewer()
-        try:
-            request = await ops.send_request(
-                info.context.services, viewer, pk_of(input.recipient, "User"), input.message
-            )
-        except OperationError as exc:
-            return CollabRequestSendPayload(collab_request=None, user_errors=user_errors(exc))
-        return CollabRequestSendPayload(
-            collab_request=CollabRequest.from_model(request), user_errors=[]
+        request = await ops.send_request(
+            info.context.services, viewer, pk_of(input.recipient, "User"), input.message
         )
+        return CollabRequestSendPayload(collab_request=CollabRequest.from_model(request))
 
     @strawberry.mutation(description="Accept a request sent to you; opens your conversation.")
+    @refused_as(CollabRequestAcceptPayload)
     async def collab_request_accept(
         self, info: Info, input: CollabRequestAcceptInput
     ) -> CollabRequestAcceptPayload:
         viewer = await info.context.require_viewer()
-        try:
-            accepted = await ops.accept_request(
-                info.context.services, viewer, pk_of(input.request, "CollabRequest")
-            )
-        except OperationError as exc:
-            return CollabRequestAcceptPayload(
-                collab_request=None, conversation=None, user_errors=user_errors(exc)
-            )
+        accepted = await ops.accept_request(
+            info.context.services, viewer, pk_of(input.request, "CollabRequest")
+        )
         return CollabRequestAcceptPayload(
             collab_request=CollabRequest.from_model(accepted.request),
             conversation=Conversation.from_model(accepted.conversation),
-            user_errors=[],
         )
 
     @strawberry.mutation(description="Decline a request sent to you.")
+    @refused_as(CollabRequestDeclinePayload)
     async def collab_request_decline(
         self, info: Info, input: CollabRequestDeclineInput
     ) -> CollabRequestDeclinePayload:
         viewer = await info.context.require_viewer()
-        try:
-            request = await ops.decline_request(viewer, pk_of(input.request, "CollabRequest"))
-        except OperationError as exc:
-            return CollabRequestDeclinePayload(collab_request=None, user_errors=user_errors(exc))
-        return CollabRequestDeclinePayload(
-            collab_request=CollabRequest.from_model(request), user_errors=[]
-        )
+        request = await ops.decline_request(viewer, pk_of(input.request, "CollabRequest"))
+        return CollabRequestDeclinePayload(collab_request=CollabRequest.from_model(request))
 
     @strawberry.mutation(description="Withdraw a request you sent, while it is pending.")
+    @refused_as(CollabRequestCancelPayload)
     async def collab_request_cancel(
         self, info: Info, input: CollabRequestCancelInput
     ) -> CollabRequestCancelPayload:
         viewer = await info.context.require_viewer()
-        try:
-            request = await ops.cancel_request(viewer, pk_of(input.request, "CollabRequest"))
-        except OperationError as exc:
-            return CollabRequestCancelPayload(collab_request=None, user_errors=user_errors(exc))
-        return CollabRequestCancelPayload(
-            collab_request=CollabRequest.from_model(request), user_errors=[]
-        )
+        request = await ops.cancel_request(viewer, pk_of(input.request, "CollabRequest"))
+        return CollabRequestCancelPayload(collab_request=CollabRequest.from_model(request))

@@ -8,10 +8,11 @@ from models import Platform as PlatformEnum
 from models import Role as RoleEnum
 from resolvers import discovery as ops
 from resolvers.cursors import PAGE_MAX
-from resolvers.errors import OperationError
 from schema.context import Info
-from schema.errors import bad_user_input
-from schema.profiles import PageInfo, Platform, Profile, Role, page_info
+from schema.enums import Platform, Role
+from schema.errors import refused_as_bad_input
+from schema.profiles import Profile
+from schema.relay import PageInfo, cursored, page_info
 from schema.scalars import BigInt
 
 ProfileOrderField = strawberry.enum(
@@ -97,6 +98,7 @@ def _filter(f: ProfileFilter | None) -> ops.ProfileFilter | None:
 @strawberry.type
 class DiscoveryQuery:
     @strawberry.field(description=f"Find public profiles. `first` is at most {PAGE_MAX}.")
+    @refused_as_bad_input
     async def profiles(
         self,
         info: Info,
@@ -112,12 +114,6 @@ class DiscoveryQuery:
             if order_by
             else None
         )
-        try:
-            page = await ops.search_profiles(_filter(filter), order, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
-        edges = [
-            ProfileEdge(cursor=c, node=Profile.from_model(p))
-            for p, c in zip(page.items, page.cursors, strict=True)
-        ]
+        page = await ops.search_profiles(_filter(filter), order, first, after)
+        edges = [ProfileEdge(cursor=c, node=Profile.from_model(p)) for p, c in cursored(page)]
         return ProfileConnection(edges=edges, page_info=page_info(page))

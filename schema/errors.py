@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
 import strawberry
 from graphql import GraphQLError
 
@@ -11,6 +15,10 @@ from resolvers.errors import FieldError, OperationError
 ErrorCode = strawberry.enum(
     ErrorCodeEnum, name="ErrorCode", description="Why an input was refused; stable for clients."
 )
+# Each value's description comes from the code itself (resolvers/ must not import strawberry,
+# so it cannot use strawberry.enum_value); Strawberry reads these when it builds the schema.
+for _value in ErrorCode.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = ErrorCodeEnum(_value.value).description
 
 
 @strawberry.type(description="A problem with the input; nothing was changed because of it.")
@@ -59,3 +67,22 @@ def bad_user_input(error: OperationError) -> PublicError:
         ],
         field=list(first.field) if first.field else None,
     )
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def refused_as_bad_input(resolver: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Wrap a query resolver so that an `OperationError` it raises (a bad page size, cursor or
+    filter) answers as a top-level BAD_USER_INPUT error: queries have no payload to carry
+    `userErrors`. Mutations use `schema.payloads.refused_as` instead."""
+
+    @functools.wraps(resolver)
+    async def resolve(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await resolver(*args, **kwargs)
+        except OperationError as exc:
+            raise bad_user_input(exc) from None
+
+    return resolve

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from models import Conversation, ConversationParticipant, Message, Profile, SocialAccount, User
-from resolvers.chat import conversations_by_id, messages_by_id, participants_of, unread_counts
+from resolvers.chat.batches import (
+    conversations_by_id,
+    messages_by_id,
+    participants_of,
+    unread_counts,
+)
 from resolvers.people import profiles_by_user
 from resolvers.profiles import accounts_by_profile, users_by_id
 

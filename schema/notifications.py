@@ -11,13 +11,13 @@ from models import Notification as NotificationModel
 from models import NotificationType as TypeEnum
 from resolvers import notifications as ops
 from resolvers.cursors import PAGE_MAX
-from resolvers.errors import OperationError
 from resolvers.subscriptions import notification_events_topic
 from schema.context import Info
-from schema.errors import UserError, bad_user_input, user_errors
+from schema.errors import refused_as_bad_input
 from schema.input_ids import pk_of
 from schema.node import Node, encode_id
-from schema.profiles import PageInfo, page_info
+from schema.payloads import Payload, refused_as
+from schema.relay import PageInfo, cursored, page_info
 from schema.subscriptions import live_events
 
 NotificationType = strawberry.enum(
@@ -76,11 +76,12 @@ class NotificationMarkReadInput:
 
 
 @strawberry.type(description="The result of notificationMarkRead.")
-class NotificationMarkReadPayload:
-    notifications: list[Notification] | None = strawberry.field(description="Them, now read.")
-    unread_count: int | None = strawberry.field(description="Your unread notifications now.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class NotificationMarkReadPayload(Payload):
+    notifications: list[Notification] | None = strawberry.field(
+        default=None, description="Them, now read."
+    )
+    unread_count: int | None = strawberry.field(
+        default=None, description="Your unread notifications now."
     )
 
 
@@ -93,11 +94,10 @@ class NotificationMarkAllReadInput:
 
 
 @strawberry.type(description="The result of notificationMarkAllRead.")
-class NotificationMarkAllReadPayload:
-    count: int = strawberry.field(description="How many were marked read.")
-    unread_count: int | None = strawberry.field(description="Your unread notifications now.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+class NotificationMarkAllReadPayload(Payload):
+    count: int = strawberry.field(default=0, description="How many were marked read.")
+    unread_count: int | None = strawberry.field(
+        default=None, description="Your unread notifications now."
     )
 
 
@@ -107,12 +107,9 @@ class NotificationDeleteInput:
 
 
 @strawberry.type(description="The result of notificationDelete.")
-class NotificationDeletePayload:
+class NotificationDeletePayload(Payload):
     deleted_notification_id: strawberry.ID | None = strawberry.field(
-        description="The ID of the deleted notification."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused; empty when it worked."
+        default=None, description="The ID of the deleted notification."
     )
 
 
@@ -121,6 +118,7 @@ class NotificationQuery:
     @strawberry.field(
         description=f"Your notifications, newest first. `first` is at most {PAGE_MAX}."
     )
+    @refused_as_bad_input
     async def notifications(
         self,
         info: Info,
@@ -129,14 +127,11 @@ class NotificationQuery:
         after: str | None = None,
     ) -> NotificationConnection:
         viewer = await info.context.require_viewer()
-        try:
-            page = await ops.list_notifications(viewer, unread_only, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await ops.list_notifications(viewer, unread_only, first, after)
         return NotificationConnection(
             edges=[
                 NotificationEdge(cursor=c, node=Notification.from_model(n))
-                for n, c in zip(page.items, page.cursors, strict=True)
+                for n, c in cursored(page)
             ],
             page_info=page_info(page),
         )
@@ -145,22 +140,17 @@ class NotificationQuery:
 @strawberry.type
 class NotificationMutation:
     @strawberry.mutation(description="Mark some of your notifications read.")
+    @refused_as(NotificationMarkReadPayload)
     async def notification_mark_read(
         self, info: Info, input: NotificationMarkReadInput
     ) -> NotificationMarkReadPayload:
         viewer = await info.context.require_viewer()
-        try:
-            marked = await ops.mark_read(
-                viewer, [pk_of(i, "Notification") for i in input.notifications]
-            )
-        except OperationError as exc:
-            return NotificationMarkReadPayload(
-                notifications=None, unread_count=None, user_errors=user_errors(exc)
-            )
+        marked = await ops.mark_read(
+            viewer, [pk_of(i, "Notification") for i in input.notifications]
+        )
         return NotificationMarkReadPayload(
             notifications=[Notification.from_model(n) for n in marked],
             unread_count=await ops.unread_count(viewer.id),
-            user_errors=[],
         )
 
     @strawberry.mutation(description="Mark all your notifications read.")
@@ -170,25 +160,17 @@ class NotificationMutation:
         viewer = await info.context.require_viewer()
         count = await ops.mark_all_read(viewer, input.before if input else None)
         return NotificationMarkAllReadPayload(
-            count=count, unread_count=await ops.unread_count(viewer.id), user_errors=[]
+            count=count, unread_count=await ops.unread_count(viewer.id)
         )
 
     @strawberry.mutation(description="Delete one of your notifications.")
+    @refused_as(NotificationDeletePayload)
     async def notification_delete(
         self, info: Info, input: NotificationDeleteInput
     ) -> NotificationDeletePayload:
         viewer = await info.context.require_viewer()
-        try:
-            deleted = await ops.delete_notification(
-                viewer, pk_of(input.notification, "Notification")
-            )
-        except OperationError as exc:
-            return NotificationDeletePayload(
-                deleted_notification_id=None, user_errors=user_errors(exc)
-            )
-        return NotificationDeletePayload(
-            deleted_notification_id=encode_id("Notification", deleted), user_errors=[]
-        )
+        deleted = await ops.delete_notification(viewer, pk_of(input.notification, "Notification"))
+        return NotificationDeletePayload(deleted_notification_id=encode_id("Notification", deleted))
 
 
 @strawberry.type

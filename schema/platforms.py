@@ -13,10 +13,10 @@ from models import Platform as PlatformEnum
 from models import SocialAccount as SocialAccountModel
 from models import SyncSource as SyncSourceEnum
 from resolvers import platforms as ops
-from resolvers.errors import OperationError
 from schema.context import Info
-from schema.errors import UserError, user_errors
-from schema.profiles import Platform, Profile
+from schema.enums import Platform
+from schema.payloads import REQUEST_REFUSED, Payload, refused_as
+from schema.profiles import Profile
 from schema.scalars import BigInt
 
 Provider = strawberry.enum(
@@ -204,12 +204,10 @@ class PlatformCapabilities:
 
 
 @strawberry.type(description="The result of platformLookup.")
-class PlatformLookupPayload:
+class PlatformLookupPayload(Payload, errors=REQUEST_REFUSED):
     profile: PlatformProfile | None = strawberry.field(
-        description="The account as the provider reported it; null when the lookup failed."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None,
+        description="The account as the provider reported it; null when the lookup failed.",
     )
 
 
@@ -236,16 +234,15 @@ class SocialAccountDisconnectInput:
 
 
 @strawberry.type(description="The result of socialAccountConnect or socialAccountRefresh.")
-class SocialAccountPayload:
+class SocialAccountPayload(Payload, errors=REQUEST_REFUSED):
     account: SocialAccount | None = strawberry.field(
+        default=None,
         description="The stored account; also present with a QUOTA_EXCEEDED, PRIVATE or "
-        "NOT_FOUND error when only its state was saved."
+        "NOT_FOUND error when only its state was saved.",
     )
     profile: Profile | None = strawberry.field(
-        description="Your profile after the change; null when the request was refused."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None,
+        description="Your profile after the change; null when the request was refused.",
     )
 
     @classmethod
@@ -253,17 +250,13 @@ class SocialAccountPayload:
         return cls(
             account=SocialAccount.from_model(outcome.account) if outcome.account else None,
             profile=Profile.from_model(outcome.profile) if outcome.profile else None,
-            user_errors=user_errors(outcome.errors),
-        )
+        ).with_errors(outcome.errors)
 
 
 @strawberry.type(description="The result of socialAccountDisconnect.")
-class SocialAccountDisconnectPayload:
+class SocialAccountDisconnectPayload(Payload, errors=REQUEST_REFUSED):
     profile: Profile | None = strawberry.field(
-        description="Your profile without the platform; null on failure."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None, description="Your profile without the platform; null on failure."
     )
 
 
@@ -273,6 +266,7 @@ class PlatformQuery:
         description="A platform account's public stats by handle or profile URL, fetched from "
         "the configured provider (cached for a few minutes). Sign in to use it."
     )
+    @refused_as(PlatformLookupPayload)
     async def platform_lookup(
         self,
         info: Info,
@@ -280,11 +274,8 @@ class PlatformQuery:
         handle: str,
     ) -> PlatformLookupPayload:
         viewer = await info.context.require_viewer()
-        try:
-            result = await ops.lookup(info.context.services, viewer, platform, handle)
-        except OperationError as exc:
-            return PlatformLookupPayload(profile=None, user_errors=user_errors(exc))
-        return PlatformLookupPayload(profile=PlatformProfile.from_result(result), user_errors=[])
+        result = await ops.lookup(info.context.services, viewer, platform, handle)
+        return PlatformLookupPayload(profile=PlatformProfile.from_result(result))
 
     @strawberry.field(description="What each platform supports under this server's configuration.")
     def platforms(self, info: Info) -> list[PlatformCapabilities]:
@@ -312,43 +303,37 @@ class PlatformMutation:
         description="Connect a platform account by handle or URL: fetch its stats from the "
         "provider and store them (source PROVIDER)."
     )
+    @refused_as(SocialAccountPayload)
     async def social_account_connect(
         self, info: Info, input: SocialAccountConnectInput
     ) -> SocialAccountPayload:
         viewer = await info.context.require_viewer()
-        try:
-            outcome = await ops.connect_account(
-                info.context.services, viewer, input.platform, input.handle
-            )
-        except OperationError as exc:
-            return SocialAccountPayload(account=None, profile=None, user_errors=user_errors(exc))
+        outcome = await ops.connect_account(
+            info.context.services, viewer, input.platform, input.handle
+        )
         return SocialAccountPayload.from_outcome(outcome)
 
     @strawberry.mutation(description="Fetch a connected account's stats again.")
+    @refused_as(SocialAccountPayload)
     async def social_account_refresh(
         self, info: Info, input: SocialAccountRefreshInput
     ) -> SocialAccountPayload:
         viewer = await info.context.require_viewer()
-        try:
-            outcome = await ops.refresh_account(
-                info.context.services, viewer, input.platform, input.force
-            )
-        except OperationError as exc:
-            return SocialAccountPayload(account=None, profile=None, user_errors=user_errors(exc))
+        outcome = await ops.refresh_account(
+            info.context.services, viewer, input.platform, input.force
+        )
         return SocialAccountPayload.from_outcome(outcome)
 
     @strawberry.mutation(
         description="Remove a platform from the viewer's profile, with its history."
     )
+    @refused_as(SocialAccountDisconnectPayload)
     async def social_account_disconnect(
         self, info: Info, input: SocialAccountDisconnectInput
     ) -> SocialAccountDisconnectPayload:
         viewer = await info.context.require_viewer()
-        try:
-            profile = await ops.disconnect_account(info.context.services, viewer, input.platform)
-        except OperationError as exc:
-            return SocialAccountDisconnectPayload(profile=None, user_errors=user_errors(exc))
-        return SocialAccountDisconnectPayload(profile=Profile.from_model(profile), user_errors=[])
+        profile = await ops.disconnect_account(info.context.services, viewer, input.platform)
+        return SocialAccountDisconnectPayload(profile=Profile.from_model(profile))
 
 
 def _big(value: int | None) -> BigInt | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
@@ -12,16 +11,15 @@ from models import Profile as ProfileModel
 from models import Role as RoleEnum
 from models import SocialAccount
 from resolvers import profiles as ops
-from resolvers.cursors import Page
-from resolvers.errors import OperationError
 from resolvers.sync import snapshot_history
 from schema.context import Info
-from schema.errors import UserError, bad_user_input, user_errors
+from schema.enums import Platform, Role
+from schema.errors import refused_as_bad_input
 from schema.node import Node, decode_id, encode_id
+from schema.payloads import REQUEST_REFUSED, Payload, refused_as
+from schema.relay import PageInfo, cursored, page_info
 from schema.scalars import BigInt
 
-Platform = strawberry.enum(PlatformEnum, name="Platform", description="A social platform.")
-Role = strawberry.enum(RoleEnum, name="Role", description="What a user is on the platform.")
 CollaborationType = strawberry.enum(
     ops.CollaborationType, name="CollaborationType", description="A kind of collaboration."
 )
@@ -67,27 +65,6 @@ class StatsSnapshotEdge:
     node: StatsSnapshot = strawberry.field(description="The numbers of that sync.")
 
 
-@strawberry.type(description="Relay page info.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
-    has_previous_page: bool = strawberry.field(description="Whether items come before this page.")
-    start_cursor: str | None = strawberry.field(
-        description="Cursor of the first edge; null when the page is empty."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last edge, to pass as `after`; null when the page is empty."
-    )
-
-
-def page_info(page: Page[Any]) -> PageInfo:
-    return PageInfo(
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-        start_cursor=page.cursors[0] if page.cursors else None,
-        end_cursor=page.cursors[-1] if page.cursors else None,
-    )
-
-
 @strawberry.type(description="A platform's sync history, newest first.")
 class StatsSnapshotConnection:
     edges: list[StatsSnapshotEdge] = strawberry.field(
@@ -107,11 +84,9 @@ class PlatformStats:
     account_id: strawberry.Private[int]
 
     @strawberry.field(description="Every sync of this platform, newest first.")
+    @refused_as_bad_input
     async def history(self, first: int = 30, after: str | None = None) -> StatsSnapshotConnection:
-        try:
-            page = await snapshot_history(self.account_id, first, after)
-        except OperationError as exc:
-            raise bad_user_input(exc) from None
+        page = await snapshot_history(self.account_id, first, after)
         edges = [
             StatsSnapshotEdge(
                 cursor=cursor,
@@ -119,7 +94,7 @@ class PlatformStats:
                     followers=s.followers, engagement=s.engagement, taken_at=s.taken_at
                 ),
             )
-            for s, cursor in zip(page.items, page.cursors, strict=True)
+            for s, cursor in cursored(page)
         ]
         return StatsSnapshotConnection(edges=edges, page_info=page_info(page))
 
@@ -312,12 +287,9 @@ class ProfileUpdateInput:
 
 
 @strawberry.type(description="The result of profileUpdate.")
-class ProfileUpdatePayload:
+class ProfileUpdatePayload(Payload, errors=REQUEST_REFUSED):
     profile: Profile | None = strawberry.field(
-        description="The updated profile; null when the update failed."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+        default=None, description="The updated profile; null when the update failed."
     )
 
 
@@ -367,10 +339,8 @@ class ProfileQuery:
 @strawberry.type
 class ProfileMutation:
     @strawberry.mutation(description="Change the viewer's profile.")
+    @refused_as(ProfileUpdatePayload)
     async def profile_update(self, info: Info, input: ProfileUpdateInput) -> ProfileUpdatePayload:
         viewer = await info.context.require_viewer()
-        try:
-            model = await ops.update_profile(info.context.services, viewer, _changes(input))
-        except OperationError as exc:
-            return ProfileUpdatePayload(profile=None, user_errors=user_errors(exc))
-        return ProfileUpdatePayload(profile=Profile.from_model(model), user_errors=[])
+        model = await ops.update_profile(info.context.services, viewer, _changes(input))
+        return ProfileUpdatePayload(profile=Profile.from_model(model))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from models import User
-from resolvers import chat as chat_ops
 from resolvers import collab as collab_ops
 from resolvers import notifications as notification_ops
-from schema.chat import ChatMutation, ChatQuery, ChatSubscription, Conversation, Message
+from resolvers.chat.reads import visible_conversation, visible_message
+from schema.chat.mutations import ChatMutation
+from schema.chat.queries import ChatQuery
+from schema.chat.subscription import ChatSubscription
+from schema.chat.types import Conversation, Message
 from schema.collab import CollabMutation, CollabQuery, CollabRequest
 from schema.node import Node
 from schema.notifications import (
@@ -28,10 +31,10 @@ async def realtime_node(viewer: User | None, type_name: str, pk: int) -> Node | 
     if viewer is None:
         return None
     if type_name == "Conversation":
-        conversation = await chat_ops.visible_conversation(viewer, pk)
+        conversation = await visible_conversation(viewer, pk)
         return Conversation.from_model(conversation) if conversation else None
     if type_name == "Message":
-        message = await chat_ops.visible_message(viewer, pk)
+        message = await visible_message(viewer, pk)
         return Message.from_model(message) if message else None
     if type_name == "CollabRequest":
         request = await collab_ops.visible_request(viewer, pk)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import sync as ops
-from resolvers.errors import OperationError
 from schema.context import Info
+from schema.enums import Platform
 from schema.errors import UserError, user_errors
-from schema.profiles import Platform, PlatformStats, Profile
+from schema.payloads import REQUEST_REFUSED, Payload, refused_as
+from schema.profiles import PlatformStats, Profile
 from schema.scalars import BigInt
 
 ErrorPolicy = strawberry.enum(
@@ -42,13 +43,12 @@ class SocialSyncBatchInput:
 
 
 @strawberry.type(description="The result of socialSync.")
-class SocialSyncPayload:
+class SocialSyncPayload(Payload, errors=REQUEST_REFUSED):
     profile: Profile | None = strawberry.field(
-        description="Your profile with the new numbers; null on failure."
+        default=None, description="Your profile with the new numbers; null on failure."
     )
-    stats: PlatformStats | None = strawberry.field(description="The synced platform's stats.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Why the request was refused; empty on success."
+    stats: PlatformStats | None = strawberry.field(
+        default=None, description="The synced platform's stats."
     )
 
 
@@ -66,16 +66,15 @@ class SocialSyncBatchResult:
 
 
 @strawberry.type(description="The result of socialSyncBatch.")
-class SocialSyncBatchPayload:
-    count: int = strawberry.field(description="How many items were saved.")
+class SocialSyncBatchPayload(
+    Payload, errors="Errors for the request as a whole; per-item errors are in results."
+):
+    count: int = strawberry.field(default=0, description="How many items were saved.")
     results: list[SocialSyncBatchResult] = strawberry.field(
-        description="One result per item, in input order."
+        default_factory=list, description="One result per item, in input order."
     )
     profile: Profile | None = strawberry.field(
-        description="Your profile after the batch; null when the request was refused."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Errors for the request as a whole; per-item errors are in results."
+        default=None, description="Your profile after the batch; null when the request was refused."
     )
 
 
@@ -88,36 +87,29 @@ def _item(data: SocialSyncInput) -> ops.SyncItem:
 @strawberry.type
 class SyncMutation:
     @strawberry.mutation(description="Set one platform's numbers by hand.")
+    @refused_as(SocialSyncPayload)
     async def social_sync(self, info: Info, input: SocialSyncInput) -> SocialSyncPayload:
         viewer = await info.context.require_viewer()
-        try:
-            outcome = await ops.sync_manual(info.context.services, viewer, [_item(input)])
-        except OperationError as exc:
-            return SocialSyncPayload(profile=None, stats=None, user_errors=user_errors(exc))
+        outcome = await ops.sync_manual(info.context.services, viewer, [_item(input)])
         account = outcome.results[0].account
         return SocialSyncPayload(
             profile=Profile.from_model(outcome.profile),
             stats=PlatformStats.from_model(account) if account else None,
-            user_errors=[],
         )
 
     @strawberry.mutation(description="Set several platforms' numbers in one transaction.")
+    @refused_as(SocialSyncBatchPayload)
     async def social_sync_batch(
         self, info: Info, input: SocialSyncBatchInput
     ) -> SocialSyncBatchPayload:
         viewer = await info.context.require_viewer()
-        try:
-            outcome = await ops.sync_manual(
-                info.context.services,
-                viewer,
-                [_item(i) for i in input.items],
-                ops.ErrorPolicy(input.error_policy),
-                batch=True,
-            )
-        except OperationError as exc:
-            return SocialSyncBatchPayload(
-                count=0, results=[], profile=None, user_errors=user_errors(exc)
-            )
+        outcome = await ops.sync_manual(
+            info.context.services,
+            viewer,
+            [_item(i) for i in input.items],
+            ops.ErrorPolicy(input.error_policy),
+            batch=True,
+        )
         return SocialSyncBatchPayload(
             count=outcome.count,
             results=[
@@ -129,5 +121,4 @@ class SyncMutation:
                 for r in outcome.results
             ],
             profile=Profile.from_model(outcome.profile),
-            user_errors=user_errors(outcome.errors),
-        )
+        ).with_errors(outcome.errors)

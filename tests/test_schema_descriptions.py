@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
@@ -30,3 +31,12 @@ def test_every_type_and_field_has_a_description() -> None:
                 if not (field.description or "").strip():
                     missing.append(f"{name}.{field_name}")
     assert missing == [], f"{len(missing)} types/fields lack a description: {missing}"
+
+
+def test_every_error_code_says_what_it_means() -> None:
+    """Clients branch on ErrorCode; each value's description tells them when it is sent."""
+    schema = build_schema(Settings.from_env(server_environment()))._schema
+    codes = schema.type_map["ErrorCode"]
+    assert isinstance(codes, GraphQLEnumType)
+    undescribed = [name for name, value in codes.values.items() if not value.description]
+    assert undescribed == []
