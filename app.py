@@ -35,6 +35,7 @@ from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.redis_broker import RedisBroker
+from http_errors import JsonRefusals
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
 from schema import build_schema
@@ -51,9 +52,10 @@ from settings import Settings, tortoise_config
 log = logging.getLogger("creatorgraph")
 
 
-class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our per-request context and orjson on the wire. Websockets
-    speak graphql-transport-ws through the subscription hub (schema/live/)."""
+class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
+    """Strawberry's ASGI view with our per-request context, orjson on the wire and JSON bodies
+    for refused requests. Websockets speak graphql-transport-ws through the subscription hub
+    (schema/live/)."""
 
     graphql_transport_ws_handler_class = LiveTransportHandler
     websocket_adapter_class = LiveWebSocketAdapter  # type: ignore[assignment]
@@ -145,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
             *rest.routes,
