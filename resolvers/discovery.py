@@ -27,7 +27,7 @@ from resolvers.cursors import Page, page_size
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
 from resolvers.sync import ENGAGEMENT_MAX
-from resolvers.text import has_control_characters
+from resolvers.text import INVISIBLE_MESSAGE, has_forbidden_characters
 
 SEARCH_MAX = 100
 FILTER_LIST_MAX = 20
@@ -117,10 +117,8 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
                     ErrorCode.TOO_LONG,
                 )
             )
-        elif has_control_characters(text):
-            errors.append(
-                FieldError(("filter", "search"), "Remove control characters.", ErrorCode.INVALID)
-            )
+        elif has_forbidden_characters(text):
+            errors.append(FieldError(("filter", "search"), INVISIBLE_MESSAGE, ErrorCode.INVALID))
         elif text:
             # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
             # text matches literally on SQLite and PostgreSQL alike (tests pin it).
@@ -187,10 +185,8 @@ def _filtered(f: ProfileFilter) -> QuerySet[Profile]:
         if value is not None and value.strip():
             if len(value) > SEARCH_MAX:
                 errors.append(FieldError(("filter", name), "Too long.", ErrorCode.TOO_LONG))
-            elif has_control_characters(value):
-                errors.append(
-                    FieldError(("filter", name), "Remove control characters.", ErrorCode.INVALID)
-                )
+            elif has_forbidden_characters(value):
+                errors.append(FieldError(("filter", name), INVISIBLE_MESSAGE, ErrorCode.INVALID))
             query = query.filter(**{f"{name}__iexact": value.strip()})
     if errors:
         raise OperationError(errors)
