@@ -42,6 +42,12 @@ async def test_an_out_of_range_bigint_variable_is_bad_input(gql: GraphQLClient):
             {"m": 1.5},
         ),
         ('{ profiles(after: "not-a-cursor") { edges { cursor } } }', None),
+        ('mutation { notificationMarkAllRead(input: {before: "soon"}) { __typename } }', None),
+        (
+            "mutation ($at: DateTime) { notificationMarkAllRead(input: {before: $at}) "
+            "{ __typename } }",
+            {"at": "yesterday"},
+        ),
     ],
     ids=[
         "wrong-literal-type",
@@ -50,6 +56,8 @@ async def test_an_out_of_range_bigint_variable_is_bad_input(gql: GraphQLClient):
         "missing-variable",
         "fractional-bigint",
         "garbage-cursor",
+        "datetime-literal",
+        "datetime-variable",
     ],
 )
 async def test_bad_values_are_bad_input(gql: GraphQLClient, document: str, variables):
