@@ -38,6 +38,7 @@ from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.tokens import TokenIssuer
+from http_errors import JsonRefusals
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
@@ -48,10 +49,10 @@ from settings import Settings, tortoise_config
 log = logging.getLogger("creatorgraph")
 
 
-class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our per-request context and orjson on the wire. Websockets
-    speak graphql-transport-ws through the subscription hub (live/): every socket's adapter is
-    handed the hub and the limits, and the protocol handler takes them from there."""
+class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
+    """Strawberry's ASGI view with our per-request context, orjson on the wire and JSON bodies
+    for refused requests. Websockets speak graphql-transport-ws through the subscription hub
+    (live/): every socket's adapter is handed the hub and the limits."""
 
     graphql_transport_ws_handler_class = LiveTransportHandler
 
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
             *rest.routes,

@@ -10,6 +10,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from http_errors import error_body
+
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 
 
@@ -82,7 +84,7 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = b'{"message":"Request body too large"}'
+    body = error_body("Request body too large", "PAYLOAD_TOO_LARGE")
     await send(
         {
             "type": "http.response.start",

@@ -25,7 +25,7 @@ from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
 from resolvers.sync import ENGAGEMENT_MAX
-from resolvers.text import has_control_characters
+from resolvers.text import INVISIBLE_MESSAGE, has_forbidden_characters
 
 SEARCH_MAX = 100
 FILTER_LIST_MAX = 20
@@ -145,10 +145,8 @@ def _search_text(raw: str | None, errors: list[FieldError]) -> str | None:
     if len(text) > SEARCH_MAX:
         message = f"Search for at most {SEARCH_MAX} characters."
         errors.append(FieldError(("filter", "search"), message, ErrorCode.TOO_LONG))
-    elif has_control_characters(text):
-        errors.append(
-            FieldError(("filter", "search"), "Remove control characters.", ErrorCode.INVALID)
-        )
+    elif has_forbidden_characters(text):
+        errors.append(FieldError(("filter", "search"), INVISIBLE_MESSAGE, ErrorCode.INVALID))
     return text or None
 
 
@@ -188,8 +186,8 @@ def _place(name: str, value: str | None, errors: list[FieldError]) -> str | None
         return None
     if len(value) > SEARCH_MAX:
         errors.append(FieldError(("filter", name), "Too long.", ErrorCode.TOO_LONG))
-    elif has_control_characters(value):
-        errors.append(FieldError(("filter", name), "Remove control characters.", ErrorCode.INVALID))
+    elif has_forbidden_characters(value):
+        errors.append(FieldError(("filter", name), INVISIBLE_MESSAGE, ErrorCode.INVALID))
     return value.strip()
 
 

@@ -14,7 +14,7 @@ from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import FOLLOWERS_MAX
-from resolvers.text import has_control_characters
+from resolvers.text import INVISIBLE_MESSAGE, clean_text, has_forbidden_characters
 
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 1000
@@ -86,8 +86,8 @@ def validate_display_name(value: str, path: tuple[str, ...]) -> list[FieldError]
         return [FieldError(path, "Enter a display name.", ErrorCode.REQUIRED)]
     if len(value) > DISPLAY_NAME_MAX:
         return [FieldError(path, f"Use at most {DISPLAY_NAME_MAX} characters.", ErrorCode.TOO_LONG)]
-    if has_control_characters(value):
-        return [FieldError(path, "Remove control characters.", ErrorCode.INVALID)]
+    if has_forbidden_characters(value):
+        return [FieldError(path, INVISIBLE_MESSAGE, ErrorCode.INVALID)]
     return []
 
 
@@ -152,12 +152,9 @@ def _validated_values(changes: ProfileChanges) -> dict[str, Any]:
             errors += validate_display_name(changes.display_name, ("displayName",))
             values["display_name"] = changes.display_name.strip()
     if changes.bio is not UNSET:
-        bio = (changes.bio or "").strip()
-        if len(bio) > BIO_MAX:
-            errors.append(
-                FieldError(("bio",), f"Use at most {BIO_MAX} characters.", ErrorCode.TOO_LONG)
-            )
-        values["bio"] = bio or None
+        bio, bio_errors = clean_text(changes.bio, ("bio",), BIO_MAX, required=False)
+        errors += bio_errors
+        values["bio"] = bio
     if changes.avatar_url is not UNSET:
         url = (changes.avatar_url or "").strip()
         if url:
@@ -180,10 +177,8 @@ def _validated_values(changes: ProfileChanges) -> dict[str, Any]:
                         ErrorCode.TOO_LONG,
                     )
                 )
-            elif has_control_characters(place):
-                errors.append(
-                    FieldError(("location", name), "Remove control characters.", ErrorCode.INVALID)
-                )
+            elif has_forbidden_characters(place):
+                errors.append(FieldError(("location", name), INVISIBLE_MESSAGE, ErrorCode.INVALID))
             values[name] = place or None
     if changes.is_public is not UNSET:
         if changes.is_public is None:
@@ -207,7 +202,7 @@ def _validate_url(url: str, path: tuple[str, ...]) -> list[FieldError]:
         parts = None
     if parts is None or parts.scheme not in {"https", "http"} or not parts.netloc:
         return [FieldError(path, "Enter an http(s) URL.", ErrorCode.INVALID)]
-    if has_control_characters(url) or " " in url:
+    if has_forbidden_characters(url) or " " in url:
         return [FieldError(path, "Enter a valid URL.", ErrorCode.INVALID)]
     return []
 
@@ -282,7 +277,7 @@ def _validate_preferences(
     else:
         for index, place in enumerate(preferences.locations):
             place = place.strip()
-            if not place or len(place) > PLACE_MAX or has_control_characters(place):
+            if not place or len(place) > PLACE_MAX or has_forbidden_characters(place):
                 errors.append(
                     FieldError(
                         ("preferences", "locations", str(index)),

@@ -19,6 +19,11 @@ from resolvers import profiles as profile_ops
 from schema.accounts import AccountMutation, AccountQuery, User
 from schema.context import Info
 from schema.discovery import DiscoveryQuery
+from schema.error_codes import (
+    ClientErrorRules,
+    HideSuggestionsExecutionContext,
+    SchemaWithErrorCodes,
+)
 from schema.extensions import MaskAndLogErrors, SubscriptionsOverWebSocket
 from schema.node import Node, decode_id
 from schema.platforms import PlatformMutation, PlatformQuery
@@ -97,17 +102,20 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(limit_rules),
+        lambda: ClientErrorRules(hide_suggestions=not settings.introspection),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         MaskAndLogErrors,
         SubscriptionsOverWebSocket,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return SchemaWithErrorCodes(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Profile, User],
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(scalar_map=SCALARS, batching_config=None),
+        # Without introspection, variable errors must not suggest names either.
+        execution_context_class=None if settings.introspection else HideSuggestionsExecutionContext,
     )

@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from schema.error_codes import CLIENT_ERROR_CODES, error_code
 from schema.errors import PublicError
 
 log = logging.getLogger("creatorgraph.errors")
@@ -17,9 +18,12 @@ log = logging.getLogger("creatorgraph.errors")
 
 def should_mask(error: GraphQLError) -> bool:
     """Mask bugs, not answers: errors raised on purpose (GraphQLError subclasses, including
-    UNAUTHENTICATED and BAD_USER_INPUT) and query/variable errors (no original exception) pass."""
+    UNAUTHENTICATED and BAD_USER_INPUT), query/variable errors (no original exception) and
+    errors labelled as the client's (schema/error_codes.py: a scalar refusing a value) pass."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return error_code(error) not in CLIENT_ERROR_CODES
 
 
 class MaskAndLogErrors(MaskErrors):

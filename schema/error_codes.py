@@ -1,0 +1,109 @@
+"""A code on every top-level error about the request itself, so a client can tell its own
+mistakes from the server's: a document that does not parse, a document the schema refuses,
+and input values (literals or variables) that no field accepts.
+
+Codes are set where Strawberry hands over each phase's errors (``Schema.process_errors``), which
+runs before masking; ``schema/extensions.py`` never masks an error labelled here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
+from graphql.validation import ValuesOfCorrectTypeRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionContext
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+CLIENT_ERROR_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT})
+
+
+def error_code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
+def _label(error: GraphQLError, code: str) -> None:
+    if error_code(error) is None:
+        error.extensions = {**(error.extensions or {}), "code": code}
+
+
+class InputValuesRule(ValuesOfCorrectTypeRule):
+    """graphql-core's literal check, whose errors (a BigInt out of range, an unknown enum value,
+    a string for an Int) are bad input rather than a malformed document."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        _label(error, BAD_USER_INPUT)
+        super().report_error(error)
+
+
+class HideSuggestionsRule(ValidationRule):
+    """Turns on graphql-core's ``hide_suggestions`` for the document being validated: with
+    introspection off, "Did you mean 'stats'?" would reveal the schema piece by piece.
+    Strawberry calls ``validate()`` without that switch; rules are built before any visits."""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        context._hide_suggestions = True
+
+
+class HideSuggestionsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """The same switch for variable values, which graphql-core checks when execution starts."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
+
+class ClientErrorRules(SchemaExtension):
+    """Swaps in the labelling literal check and, when asked, the rule that hides suggestions.
+    The rule classes are module-level, so the validation cache's key stays stable."""
+
+    def __init__(self, *, hide_suggestions: bool) -> None:
+        self.hide_suggestions = hide_suggestions
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        rules = tuple(
+            InputValuesRule if rule is ValuesOfCorrectTypeRule else rule
+            for rule in context.validation_rules
+        )
+        if self.hide_suggestions:
+            rules += (HideSuggestionsRule,)
+        context.validation_rules = rules
+        yield
+
+
+def label_client_errors(
+    errors: list[GraphQLError], execution_context: ExecutionContext | None
+) -> None:
+    """Codes the errors a client caused. Only errors that point into the document (``nodes``)
+    and come from no resolver (no ``path``) qualify; an exception escaping an extension has no
+    nodes and stays a bug. Before execution such an error is the validator's; once execution
+    has a result, it comes from checking the variables."""
+    executed = execution_context is not None and execution_context.result is not None
+    for error in errors:
+        if isinstance(error, GraphQLSyntaxError):
+            _label(error, PARSE_FAILED)
+        elif error.path is None and error.nodes:
+            if executed:
+                _label(error, BAD_USER_INPUT)
+            elif error.original_error is None:
+                _label(error, VALIDATION_FAILED)
+
+
+class SchemaWithErrorCodes(strawberry.Schema):
+    """Strawberry's schema, labelling errors where it hands over every phase's errors: a parse
+    failure leaves the extension hooks by exception, so no extension would see it."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        label_client_errors(errors, execution_context)
+        super().process_errors(errors, execution_context)
