@@ -35,6 +35,7 @@ from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.redis_broker import RedisBroker
+from browser.cors import CorsMiddleware
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
 from schema import build_schema
@@ -104,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub=hub,
         live_limits=LiveLimits.from_settings(settings),
         graphql_ide="graphiql" if settings.graphiql else None,
+        # Websocket handshakes from other origins: only these (browser/cors.py for HTTP).
+        allowed_origins=settings.cors_origins,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
@@ -151,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *rest.routes,
         ],
         middleware=[
+            Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
