@@ -36,6 +36,7 @@ from adapters.database import apply_migrations, database_is_reachable
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.redis_broker import RedisBroker
 from browser.cors import CorsMiddleware
+from browser.headers import SecurityHeadersMiddleware
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
 from schema import build_schema
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *rest.routes,
         ],
         middleware=[
+            Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
