@@ -36,6 +36,7 @@ from adapters.database import apply_migrations, database_is_reachable
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.redis_broker import RedisBroker
 from browser.cors import CorsMiddleware
+from browser.graphiql import asset_routes, graphiql_response
 from browser.headers import SecurityHeadersMiddleware
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
@@ -66,6 +67,9 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(schema, **options)
         self.hub = hub
         self.live_limits = live_limits
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_response()  # served offline, from /graphiql/ (browser/graphiql.py)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
         return await authenticate_websocket(context)
@@ -153,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
             *rest.routes,
+            *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, production=settings.production),
