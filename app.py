@@ -38,6 +38,9 @@ from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.tokens import TokenIssuer
+from browser.cors import CorsMiddleware
+from browser.graphiql import asset_routes, graphiql_response
+from browser.headers import SecurityHeadersMiddleware
 from http_errors import JsonRefusals
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
@@ -63,6 +66,9 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
         self.websocket_adapter_class = functools.partial(
             LiveWebSocketAdapter, hub=hub, limits=live_limits
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_response()  # served offline, from /graphiql/ (browser/graphiql.py)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -100,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub=hub,
         live_limits=LiveLimits.from_settings(settings),
         graphql_ide="graphiql" if settings.graphiql else None,
+        # Websocket handshakes from other origins: only these (browser/cors.py for HTTP).
+        allowed_origins=settings.cors_origins,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
@@ -168,8 +176,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
             *rest.routes,
+            *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(SecurityHeadersMiddleware, production=settings.production),
+            Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],

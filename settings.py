@@ -13,11 +13,14 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger("creatorgraph.settings")
 
 DATA_DIR = Path(os.environ.get("CREATORGRAPH_DATA_DIR", "data"))
 MIN_SECRET_BYTES = 32
+# A frontend dev server on port 3000 calling the API on 8000: the usual local setup.
+DEVELOPMENT_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000")
 
 
 class SettingsError(RuntimeError):
@@ -52,6 +55,9 @@ class Settings:
     ws_max_subscriptions: int = 20
     ws_max_message_bytes: int = 64 * 1024
     ws_send_queue_frames: int = 256
+    # Browser origins (scheme://host[:port]) allowed to call the API cross-origin, over HTTP
+    # (CORS) and websockets.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -95,6 +101,9 @@ class Settings:
             ws_max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20),
             ws_max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 64 * 1024),
             ws_send_queue_frames=_int(env, "WS_SEND_QUEUE_FRAMES", 256),
+            cors_origins=_origins(
+                env, "CORS_ORIGINS", DEVELOPMENT_ORIGINS if environment == "development" else ()
+            ),
         )
 
 
@@ -167,6 +176,47 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _origins(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of exact origins, each written as a browser sends it in ``Origin``
+    (``https://app.example.com``, ``http://localhost:3000``): no path, no wildcard, no default
+    port. Unset means ``default``; set but empty means none."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    origins = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        canonical = _canonical_origin(entry)
+        if canonical != entry:
+            hint = f"; write it as {canonical!r}" if canonical else ""
+            raise SettingsError(
+                f"{name}: {entry!r} is not an origin (scheme://host[:port], no path, no "
+                f"wildcard){hint}"
+            )
+        origins.append(entry)
+    return tuple(dict.fromkeys(origins))
+
+
+def _canonical_origin(entry: str) -> str | None:
+    """``entry`` serialised the way browsers send ``Origin``, or None when it cannot be one."""
+    if "*" in entry:
+        return None
+    try:
+        parts = urlsplit(entry)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username is not None:
+        return None
+    if parts.password is not None or parts.query or parts.fragment or parts.path not in {"", "/"}:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    suffix = f":{port}" if port is not None and port != default_port else ""
+    return f"{parts.scheme}://{host}{suffix}"
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -25,6 +25,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "manage": (0, "entry"),
     "middleware": (0, "entry"),
     "http_errors": (0, "entry"),
+    "browser": (0, "entry"),
     "live": (1, "live"),
     "schema": (2, "schema"),
     "rest": (2, "rest"),
