@@ -52,6 +52,16 @@ class Settings:
     ws_max_subscriptions: int = 20
     ws_max_message_bytes: int = 64 * 1024
     ws_send_queue_frames: int = 256
+    # Work bounded before execution (schema/query_limits.py): the largest document in
+    # characters, its fields counted with fragments expanded, the bytes of parsed documents
+    # kept, the static cost of one operation, each client's cost budget over time, and how often
+    # one mutation field may repeat in a request.
+    max_document_chars: int = 32 * 1024
+    max_selections: int = 500
+    parse_cache_bytes: int = 32 * 1024 * 1024
+    max_query_cost: int = 2000
+    query_cost_budget: str = "12000/minute"
+    max_repeated_mutations: int = 5
 
     @property
     def production(self) -> bool:
@@ -95,6 +105,12 @@ class Settings:
             ws_max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20),
             ws_max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 64 * 1024),
             ws_send_queue_frames=_int(env, "WS_SEND_QUEUE_FRAMES", 256),
+            max_document_chars=_int(env, "MAX_DOCUMENT_CHARS", 32 * 1024),
+            max_selections=_int(env, "MAX_SELECTIONS", 500),
+            parse_cache_bytes=_int(env, "PARSE_CACHE_BYTES", 32 * 1024 * 1024),
+            max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
+            query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
+            max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
         )
 
 

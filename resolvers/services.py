@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from adapters.broker import Broker
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
+from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.tokens import TokenIssuer
 from settings import Settings
@@ -23,6 +24,7 @@ class Services:
     platforms: PlatformLookup  # cached provider lookups (adapters/platforms/)
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
     platform_lookup_limiter: RateLimiter  # uncached lookups per user
+    query_budget: QueryBudget  # query cost per client over time
 
     @classmethod
     def from_settings(
@@ -48,4 +50,5 @@ class Services:
             platform_lookup_limiter=RateLimiter(
                 settings.providers.lookup_rate_limit, settings.redis_url, "platform-lookup"
             ),
+            query_budget=QueryBudget(settings.query_cost_budget, settings.redis_url),
         )
