@@ -57,7 +57,7 @@ class Settings:
     # kept, the static cost of one operation, each client's cost budget over time, and how often
     # one mutation field may repeat in a request.
     max_document_chars: int = 32 * 1024
-    max_selections: int = 500
+    max_selections: int = 250
     parse_cache_bytes: int = 32 * 1024 * 1024
     max_query_cost: int = 2000
     query_cost_budget: str = "12000/minute"
@@ -106,7 +106,7 @@ class Settings:
             ws_max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 64 * 1024),
             ws_send_queue_frames=_int(env, "WS_SEND_QUEUE_FRAMES", 256),
             max_document_chars=_int(env, "MAX_DOCUMENT_CHARS", 32 * 1024),
-            max_selections=_int(env, "MAX_SELECTIONS", 500),
+            max_selections=_int(env, "MAX_SELECTIONS", 250),
             parse_cache_bytes=_int(env, "PARSE_CACHE_BYTES", 32 * 1024 * 1024),
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
