@@ -96,12 +96,12 @@ async def test_a_literal_first_out_of_range_fails_validation(
 ):
     """Refused with the other validation errors, before any resolver runs (it used to be
     refused only while resolving)."""
-    import resolvers.cursors
+    import resolvers.discovery
 
     def never(_: int | None) -> int:
         raise AssertionError("the resolver ran")
 
-    monkeypatch.setattr(resolvers.cursors, "page_size", never)
+    monkeypatch.setattr(resolvers.discovery, "page_size", never)
     query = f"{{ profiles(first: {first}) {{ edges {{ cursor }} }} }}"
     error = refusal(await gql.post(query), "BAD_USER_INPUT")
     assert error["extensions"]["field"] == ["first"]
