@@ -246,13 +246,3 @@ def _variable_defaults(operation: OperationDefinitionNode) -> dict[str, object]:
         if definition.default_value is not None:
             defaults[definition.variable.name.value] = value_from_ast(definition.default_value)
     return defaults
-
-
-__all__ = [
-    "PASSWORD_MUTATIONS",
-    "PageSizeOutOfRange",
-    "mutation_weight",
-    "operation_cost",
-    "root_field_names",
-    "variables_read",
-]
