@@ -35,6 +35,7 @@ from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.passwords import PasswordHasher
 from adapters.platforms.registry import build_http_client, build_platform_lookup
+from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.tokens import TokenIssuer
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 platform_lookup_limiter=RateLimiter(
                     providers.lookup_rate_limit, redis_client, "platform-lookup"
                 ),
+                query_budget=QueryBudget(settings.query_cost_budget, redis_client),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it

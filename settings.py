@@ -58,6 +58,16 @@ class Settings:
     # Browser origins (scheme://host[:port]) allowed to call the API cross-origin, over HTTP
     # (CORS) and websockets.
     cors_origins: tuple[str, ...] = ()
+    # Work bounded before execution (schema/query_limits.py): the largest document in
+    # characters, its fields counted with fragments expanded, the bytes of parsed documents
+    # kept, the static cost of one operation, each client's cost budget over time, and how often
+    # one mutation field may repeat in a request.
+    max_document_chars: int = 32 * 1024
+    max_selections: int = 250
+    parse_cache_bytes: int = 32 * 1024 * 1024
+    max_query_cost: int = 2000
+    query_cost_budget: str = "12000/minute"
+    max_repeated_mutations: int = 5
 
     @property
     def production(self) -> bool:
@@ -104,6 +114,12 @@ class Settings:
             cors_origins=_origins(
                 env, "CORS_ORIGINS", DEVELOPMENT_ORIGINS if environment == "development" else ()
             ),
+            max_document_chars=_int(env, "MAX_DOCUMENT_CHARS", 32 * 1024),
+            max_selections=_int(env, "MAX_SELECTIONS", 250),
+            parse_cache_bytes=_int(env, "PARSE_CACHE_BYTES", 32 * 1024 * 1024),
+            max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
+            query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
+            max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
         )
 
 

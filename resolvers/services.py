@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from adapters.broker import Broker
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
+from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.tokens import TokenIssuer
 
@@ -22,3 +23,4 @@ class Services:
     platforms: PlatformLookup  # cached provider lookups (adapters/platforms/)
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
     platform_lookup_limiter: RateLimiter  # uncached lookups per user
+    query_budget: QueryBudget  # query cost per client over time

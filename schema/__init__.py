@@ -8,9 +8,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -19,15 +17,18 @@ from resolvers import profiles as profile_ops
 from schema.accounts import AccountMutation, AccountQuery, User
 from schema.context import Info
 from schema.discovery import DiscoveryQuery
+from schema.document_cache import DocumentCache
 from schema.error_codes import (
     ClientErrorRules,
     HideSuggestionsExecutionContext,
     SchemaWithErrorCodes,
 )
 from schema.extensions import MaskAndLogErrors, SubscriptionsOverWebSocket
+from schema.limit_rules import mutation_limit_rules
 from schema.node import Node, decode_id
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
+from schema.query_limits import QueryLimits, QueryLimitSettings
 from schema.realtime import (
     REALTIME_MUTATIONS,
     REALTIME_NODE_TYPES,
@@ -38,8 +39,6 @@ from schema.realtime import (
 from schema.scalars import SCALARS
 from schema.sync import SyncMutation
 from settings import Settings
-
-CACHE_SIZE = 1024
 
 
 @strawberry.type
@@ -97,13 +96,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        *mutation_limit_rules(settings.max_repeated_mutations),
     ]
+    # Parsed and validated documents, bounded in bytes, shared by every request to this schema.
+    documents = DocumentCache(settings.parse_cache_bytes)
+    query_limits = QueryLimitSettings.from_settings(settings)
     extensions: list[object] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(limit_rules),
         lambda: ClientErrorRules(hide_suggestions=not settings.introspection),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: QueryLimits(query_limits, documents),
         MaskAndLogErrors,
         SubscriptionsOverWebSocket,
     ]

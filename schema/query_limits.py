@@ -1,0 +1,177 @@
+"""Bounded work before execution: size, structure, validation, cost and budget, in that order.
+
+Each step is cheaper than the one it protects: the text's length is checked before parsing, the
+number of selections before validating, the static cost before running, and the client's budget
+before spending anything on it. Parsed and validated documents are kept by text in a cache
+bounded by bytes (schema/document_cache.py) that only documents passing every limit enter.
+Every response carries ``extensions.cost`` in Shopify's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+from strawberry.types.graphql import OperationType
+
+from schema.client_address import client_address
+from schema.cost import PageSizeOutOfRange, operation_cost, variables_read
+from schema.document_cache import DocumentCache, PreparedDocument
+from schema.document_limits import count_selections, document_too_large, too_many_selections
+from schema.errors import PublicError
+from schema.limit_rules import page_size_error
+from settings import Settings
+
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+RATE_LIMITED = "RATE_LIMITED"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimitSettings:
+    max_document_chars: int
+    max_selections: int
+    max_query_cost: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueryLimitSettings:
+        return cls(settings.max_document_chars, settings.max_selections, settings.max_query_cost)
+
+
+class QueryLimits(SchemaExtension):
+    """One instance per operation (pass a factory); the cache is shared, built with the schema."""
+
+    def __init__(self, limits: QueryLimitSettings, cache: DocumentCache) -> None:
+        super().__init__()
+        self.limits = limits
+        self.cache = cache
+        self.prepared: PreparedDocument | None = None
+        self.cost: dict[str, Any] | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        if query is not None:
+            if len(query) > self.limits.max_document_chars:
+                raise document_too_large(len(query), self.limits.max_document_chars)
+            self.prepared = self.cache.get(query)
+            if self.prepared is not None:
+                context.graphql_document = self.prepared.document
+        yield
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None or context.query is None:
+            yield
+            return
+        prepared = self.prepared
+        if prepared is None:
+            selections = count_selections(document)
+            if selections > self.limits.max_selections:
+                raise too_many_selections(selections, self.limits.max_selections)
+            prepared = PreparedDocument(document, selections)
+        rules = tuple(context.validation_rules)
+        if prepared.rules != rules or prepared.errors is None:
+            prepared.errors = validate_document(context.schema._schema, document, rules)
+            prepared.rules = rules
+        context.pre_execution_errors = prepared.errors
+        if prepared.errors:
+            yield
+            return
+        if self.prepared is None:
+            self.cache.put(context.query, prepared)
+        requested = self._requested_cost(prepared)
+        if requested > self.limits.max_query_cost:
+            self.cost = _cost_extension(requested, None, None)
+            raise PublicError(
+                f"The query's cost is {requested}; the limit is {self.limits.max_query_cost}. "
+                "Ask for smaller pages or fewer nested connections.",
+                QUERY_TOO_COMPLEX,
+                cost=requested,
+                maxCost=self.limits.max_query_cost,
+            )
+        await self._spend(requested)
+        yield
+
+    def _requested_cost(self, prepared: PreparedDocument) -> int:
+        context = self.execution_context
+        variables = context.variables or {}
+        if prepared.cost_variables is None:
+            prepared.cost_variables = variables_read(prepared.document)
+        key = (
+            context.operation_name,
+            *(_hashable(variables.get(name)) for name in sorted(prepared.cost_variables)),
+        )
+        cost = prepared.costs.get(key)
+        if cost is None:
+            try:
+                cost = operation_cost(
+                    context.schema._schema, prepared.document, context.operation_name, variables
+                )
+            except PageSizeOutOfRange as exc:
+                raise page_size_error(exc.argument, exc.value) from None
+            prepared.remember_cost(key, cost)
+        return cost
+
+    async def _spend(self, requested: int) -> None:
+        context = self.execution_context
+        if context.operation_type is OperationType.SUBSCRIPTION and context.root_value is not None:
+            # The subscription hub runs the document again for every event, with the event as
+            # root value: the subscriber paid once, when it subscribed.
+            self.cost = _cost_extension(requested, requested, None)
+            return
+        request_context = context.context
+        services = getattr(request_context, "services", None)
+        if services is None:  # executed in process without a request (tests, tools)
+            self.cost = _cost_extension(requested, requested, None)
+            return
+        budget = services.query_budget
+        state = await budget.spend(await _client_key(request_context), requested)
+        throttle = {
+            "maximumAvailable": budget.maximum,
+            "currentlyAvailable": state.available,
+            "restoreRate": budget.restore_rate,
+        }
+        if not state.allowed:
+            self.cost = _cost_extension(requested, None, throttle)
+            raise PublicError(
+                f"Query cost budget exhausted. Try again in {state.retry_after} seconds.",
+                RATE_LIMITED,
+                retryAfter=state.retry_after,
+                cost=requested,
+            )
+        self.cost = _cost_extension(requested, requested, throttle)
+
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": self.cost} if self.cost is not None else {}
+
+
+async def _client_key(context: Any) -> str:
+    """Per user when signed in, else per client address (a bad token counts as anonymous
+    here; the fields that need the viewer still refuse it)."""
+    try:
+        viewer = await context.viewer()
+    except GraphQLError:
+        viewer = None
+    if viewer is not None:
+        return f"user:{viewer.id}"
+    return f"address:{client_address(context.request)}"
+
+
+def _cost_extension(
+    requested: int, actual: int | None, throttle: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Shopify's ``extensions.cost``: the actual cost is the requested one (nothing is refunded
+    yet), and null when the query did not run."""
+    cost: dict[str, Any] = {"requestedQueryCost": requested, "actualQueryCost": actual}
+    if throttle is not None:
+        cost["throttleStatus"] = throttle
+    return cost
+
+
+def _hashable(value: object) -> object:
+    return value if isinstance(value, int | str | float | bool | None) else repr(value)
