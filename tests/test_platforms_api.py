@@ -406,7 +406,7 @@ async def test_too_many_lookups_raise_the_one_rate_limit_error(server, fake_prov
     alike, with the wait in seconds for Retry-After."""
     services = server.services
     original = services.platform_lookup_limiter
-    tight = RateLimiter("1/minute", server.settings.redis_url, "lookup-test")
+    tight = RateLimiter.from_url("1/minute", server.settings.redis_url, "lookup-test")
     services.platform_lookup_limiter = tight
     user = await User.get(email=account.email)
     first, second = handle("tw"), handle("tw")
