@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run apart, so the app's lifespan (ORM, Redis) does not meet the test server's in this process.
 COUNT_POOLS = """
 import asyncio
+import dataclasses
 
 import redis.asyncio as redis
 
@@ -32,6 +33,8 @@ def counting(self, *args, **kwargs):
 
 redis.ConnectionPool.__init__ = counting
 
+from adapters.query_budget import QueryBudget
+from adapters.ratelimit import RateLimiter
 from app import create_app
 from settings import Settings
 
@@ -40,13 +43,13 @@ async def main() -> None:
     app = create_app(Settings.from_env())
     async with app.router.lifespan_context(app):
         services = app.state.services
-        for limiter in (
-            services.sync_limiter,
-            services.sign_in_limiter,
-            services.platform_refresh_limiter,
-            services.platform_lookup_limiter,
-        ):
-            assert await limiter.hit("pool-probe") is None
+        # Every limiter and budget the lifespan builds, found by type so a new one is counted.
+        for field in dataclasses.fields(services):
+            component = getattr(services, field.name)
+            if isinstance(component, RateLimiter):
+                assert await component.hit("pool-probe") is None
+            elif isinstance(component, QueryBudget):
+                assert (await component.spend("pool-probe", 1)).allowed
         cache = services.platforms.cache
         await cache.set("pool-probe", b"v", 5)
         assert await cache.get("pool-probe") == b"v"
