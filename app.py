@@ -39,16 +39,16 @@ from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.tokens import TokenIssuer
-from browser.cors import CorsMiddleware
-from browser.graphiql import asset_routes, graphiql_response
-from browser.headers import SecurityHeadersMiddleware
-from http_errors import JsonRefusals
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
-from middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
+from web.cors import CorsMiddleware
+from web.graphiql import asset_routes, graphiql_response
+from web.headers import SecurityHeadersMiddleware
+from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from web.refusals import JsonRefusals
 
 log = logging.getLogger("creatorgraph")
 
@@ -69,7 +69,7 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return graphiql_response()  # served offline, from /graphiql/ (browser/graphiql.py)
+        return graphiql_response()  # served offline, from /graphiql/ (web/graphiql.py)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub=hub,
         live_limits=LiveLimits.from_settings(settings),
         graphql_ide="graphiql" if settings.graphiql else None,
-        # Websocket handshakes from other origins: only these (browser/cors.py for HTTP).
+        # Websocket handshakes from other origins: only these (web/cors.py for HTTP).
         allowed_origins=settings.cors_origins,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),

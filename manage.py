@@ -31,8 +31,8 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 LOCKS = ROOT / "requirements"
 DIGEST_PREFIX = "# pyproject-sha256: "
 # What mypy checks: the application, not tests/ or bench/ (see [tool.mypy] in pyproject.toml).
-TYPED = ["app.py", "settings.py", "rest.py", "middleware.py", "manage.py"]
-TYPED_PACKAGES = ["adapters", "live", "models", "resolvers", "schema"]
+TYPED = ["app.py", "settings.py", "rest.py", "manage.py"]
+TYPED_PACKAGES = ["adapters", "jobs", "live", "models", "resolvers", "schema", "web"]
 
 
 def lock_path(with_tests: bool) -> Path:

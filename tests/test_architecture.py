@@ -1,6 +1,6 @@
 """The layering ARCHITECTURE.md draws, checked on the project's own imports.
 
-Top to bottom: app.py, manage.py, middleware.py → live/ → schema/, rest.py, jobs/ → resolvers/
+Top to bottom: app.py, manage.py, web/ → live/ → schema/, rest.py, jobs/ → resolvers/
 → models/, adapters/. A module imports only from its own layer group or from layers below it;
 ``settings`` is a leaf every layer may read and that imports nothing of the project; models/
 and adapters/ import nothing of the project but settings; resolvers/ never import strawberry;
@@ -23,9 +23,7 @@ SKIPPED = {".venv", "tests", "bench", "migrations"}
 LAYERS: dict[str, tuple[int, str]] = {
     "app": (0, "entry"),
     "manage": (0, "entry"),
-    "middleware": (0, "entry"),
-    "http_errors": (0, "entry"),
-    "browser": (0, "entry"),
+    "web": (0, "entry"),
     "live": (1, "live"),
     "schema": (2, "schema"),
     "rest": (2, "rest"),

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser.graphiql import sri_sha384
 from tests.conftest import RunningServer, server_environment, uses_postgres
 from tests.server_process import served
+from web.graphiql import sri_sha384
 
 HTML = {"Accept": "text/html"}
 

@@ -1,7 +1,7 @@
 """GraphiQL served whole by this server, so the IDE renders without internet access.
 
 Strawberry's page loads seven pinned assets from unpkg, each with an ``integrity`` hash. The same
-files are vendored under ``static/graphiql/`` (``python -m browser.graphiql_vendor`` refreshes and
+files are vendored under ``web/static/graphiql/`` (``python -m web.graphiql_vendor`` refreshes and
 verifies them); the page is rendered with those URLs rewritten to ``/graphiql/…`` and the integrity
 attributes kept, so the browser still refuses any byte that differs. The page's own inline script
 and style are allowed by hash in its Content-Security-Policy; nothing else runs.
@@ -24,7 +24,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 CDN = "https://unpkg.com/"
 ASSET_PREFIX = "/graphiql/"
-ASSET_DIR = Path(__file__).resolve().parent.parent / "static" / "graphiql"
+ASSET_DIR = Path(__file__).resolve().parent / "static" / "graphiql"
 # Versioned paths never change content: a browser may keep them for a year without asking.
 ASSET_CACHE_CONTROL = b"public, max-age=31536000, immutable"
 

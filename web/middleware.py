@@ -10,7 +10,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from http_errors import error_body
+from web.refusals import error_body
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 

@@ -1,6 +1,7 @@
-"""Re-fetches GraphiQL's assets into ``static/graphiql/``, each checked against its integrity hash.
+"""Re-fetches GraphiQL's assets into ``web/static/graphiql/``, each checked against its
+integrity hash.
 
-``python -m browser.graphiql_vendor``: for every ``https://unpkg.com/<package>@<version>/<file>``
+``python -m web.graphiql_vendor``: for every ``https://unpkg.com/<package>@<version>/<file>``
 that Strawberry's GraphiQL page references, ``npm pack`` downloads that exact package version from
 the npm registry, the referenced file is taken out of the tarball, and it is written only when its
 sha384 equals the page's ``integrity`` attribute, so a tampered or mismatched file never lands in
@@ -16,7 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from browser.graphiql import ASSET_DIR, CDN, referenced_assets, sri_sha384
+from web.graphiql import ASSET_DIR, CDN, referenced_assets, sri_sha384
 
 _PACKAGE_PATH = re.compile(r"(@?[^@/]+(?:/[^@/]+)?)@([^/]+)/(.+)")
 
