@@ -19,8 +19,8 @@ from resolvers.errors import (
     FieldError,
     NotAuthenticatedError,
     OperationError,
-    RateLimitedError,
 )
+from resolvers.limits import enforce_limit
 from resolvers.profiles import validate_display_name
 from resolvers.services import Services
 
@@ -101,9 +101,7 @@ async def sign_in(services: Services, email: str, password: str) -> Session:
     email = normalize_email(email)
     # Guessing passwords is bounded per address, known or not, so the limit itself reveals nothing
     # about which emails have accounts.
-    retry_after = await services.sign_in_limiter.hit(f"email:{email[:EMAIL_MAX]}")
-    if retry_after is not None:
-        raise RateLimitedError(retry_after, "sign-in attempts")
+    await enforce_limit(services.sign_in_limiter, f"email:{email[:EMAIL_MAX]}", "sign-in attempts")
     # No account has an email that registration would refuse; don't send one to the database.
     user = await User.get_or_none(email=email) if is_valid_email(email) else None
     # Verify even when the user is unknown, so the two failures take the same time.
