@@ -44,6 +44,7 @@ from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
+from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
@@ -218,7 +220,10 @@ def main(argv: list[str] | None = None) -> None:
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            proxy_headers=True,
+            # Client addresses come from TRUSTED_PROXIES alone (web/client_address.py); uvicorn's
+            # own handling would rewrite the peer from X-Forwarded-For (trusting 127.0.0.1 by
+            # default) before we see it.
+            proxy_headers=False,
             log_level="info",
             ws_max_size=settings.ws_max_message_bytes,
         )

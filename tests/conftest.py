@@ -102,7 +102,13 @@ async def start_server(
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        proxy_headers=False,  # as app.py serves: client addresses are the app's to decide
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
