@@ -4,10 +4,16 @@ our own proxies (TRUSTED_PROXIES) wrote it; a client cannot pick its own address
 from __future__ import annotations
 
 import ipaddress
+import tempfile
+import uuid
+from pathlib import Path
 
+import httpx
 import pytest
 
 from settings import Settings, SettingsError
+from tests.conftest import RunningServer, server_environment, uses_postgres
+from tests.server_process import served
 from web.client_address import ClientAddressMiddleware, resolve_client_address
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8:ffff::/48"))
@@ -91,3 +97,42 @@ async def test_the_middleware_stores_the_address_for_requests_and_websockets(kin
         scope = {"type": kind, "client": (peer, 5555), "headers": headers}
         await middleware(scope, None, None)
     assert seen == ["203.0.113.9", "198.51.100.4"]
+
+
+QUERY = {"query": "{ profiles(first: 1) { edges { cursor } } }"}
+
+
+async def budget_left(http: httpx.AsyncClient, forwarded_for: str) -> int:
+    """What the anonymous query-cost budget of the client the server sees has left."""
+    response = await http.post("/graphql", json=QUERY, headers={"X-Forwarded-For": forwarded_for})
+    return response.json()["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+
+
+def fresh_address() -> str:
+    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+
+
+async def test_a_trusted_proxy_gives_each_forwarded_client_its_own_budget(server: RunningServer):
+    # The test server trusts 127.0.0.1 (tests/conftest.py).
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as proxy:
+        assert await budget_left(proxy, fresh_address()) == await budget_left(
+            proxy, fresh_address()
+        )
+
+
+async def test_an_untrusted_client_spends_one_budget_whatever_it_claims(server: RunningServer):
+    transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    async with httpx.AsyncClient(base_url=server.url, transport=transport, timeout=30) as http:
+        first = await budget_left(http, fresh_address())
+        assert await budget_left(http, fresh_address()) < first
+
+
+async def test_the_served_app_does_not_let_uvicorn_believe_forwarded_for(server: RunningServer):
+    """``app.py serve`` with nothing trusted: uvicorn's own proxy handling (which trusts
+    127.0.0.1 unless told otherwise) must not hand the header's address to the app."""
+    env = server_environment(TRUSTED_PROXIES="", QUERY_COST_BUDGET="1000/minute")
+    if not uses_postgres():
+        env["DATABASE_URL"] = f"sqlite://{Path(tempfile.mkdtemp()) / 'untrusting.sqlite3'}"
+    async with served(env) as process, httpx.AsyncClient(base_url=process.url) as http:
+        first = await budget_left(http, "203.0.113.1")
+        assert await budget_left(http, "203.0.113.2") < first
