@@ -147,6 +147,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
                 sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync"),
                 sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, redis_client, "sign-in"),
+                sign_in_address_limiter=RateLimiter(
+                    settings.sign_in_address_rate_limit, redis_client, "sign-in-address"
+                ),
+                register_limiter=RateLimiter(
+                    settings.register_rate_limit, redis_client, "register"
+                ),
                 broker=broker,
                 platforms=build_platform_lookup(providers, provider_http, platform_cache),
                 platform_refresh_limiter=RateLimiter(

@@ -44,7 +44,7 @@ class Settings:
     access_token_seconds: int
     refresh_token_seconds: int
     sync_rate_limit: str
-    sign_in_rate_limit: str
+    sign_in_rate_limit: str  # sign-in attempts per email and client address
     graphiql: bool
     introspection: bool
     password_hash_memory_kib: int
@@ -75,6 +75,10 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For is believed (web/client_address.py); none by default,
     # so a client cannot choose the address its limits are counted under.
     trusted_proxies: tuple[Network, ...] = ()
+    # Limits that a stranger cannot spend for someone else: sign-in attempts per client address
+    # (all emails) and registrations per client address.
+    sign_in_address_rate_limit: str = "30/minute"
+    register_rate_limit: str = "5/hour"
 
     @property
     def production(self) -> bool:
@@ -128,6 +132,8 @@ class Settings:
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            sign_in_address_rate_limit=env.get("SIGN_IN_ADDRESS_RATE_LIMIT") or "30/minute",
+            register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "5/hour",
         )
 
 

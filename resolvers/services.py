@@ -18,7 +18,9 @@ class Services:
     tokens: TokenIssuer
     passwords: PasswordHasher
     sync_limiter: RateLimiter
-    sign_in_limiter: RateLimiter  # sign-in attempts per email address
+    sign_in_limiter: RateLimiter  # sign-in attempts per email and client address
+    sign_in_address_limiter: RateLimiter  # sign-in attempts per client address, any email
+    register_limiter: RateLimiter  # registrations per client address
     broker: Broker
     platforms: PlatformLookup  # cached provider lookups (adapters/platforms/)
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
