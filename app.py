@@ -162,6 +162,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     providers.lookup_rate_limit, redis_client, "platform-lookup"
                 ),
                 query_budget=QueryBudget(settings.query_cost_budget, redis_client),
+                message_limiter=RateLimiter(settings.message_rate_limit, redis_client, "message"),
+                collab_request_limiter=RateLimiter(
+                    settings.collab_request_rate_limit, redis_client, "collab-request"
+                ),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it

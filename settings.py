@@ -76,9 +76,12 @@ class Settings:
     # so a client cannot choose the address its limits are counted under.
     trusted_proxies: tuple[Network, ...] = ()
     # Limits that a stranger cannot spend for someone else: sign-in attempts per client address
-    # (all emails) and registrations per client address.
+    # (all emails), registrations per client address, and messages and collaboration requests
+    # per user. Several limits separated by ";" all hold ("30/minute;1000/day").
     sign_in_address_rate_limit: str = "30/minute"
     register_rate_limit: str = "5/hour"
+    message_rate_limit: str = "30/minute;1000/day"
+    collab_request_rate_limit: str = "10/minute;100/day"
 
     @property
     def production(self) -> bool:
@@ -134,6 +137,8 @@ class Settings:
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             sign_in_address_rate_limit=env.get("SIGN_IN_ADDRESS_RATE_LIMIT") or "30/minute",
             register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "5/hour",
+            message_rate_limit=env.get("MESSAGE_RATE_LIMIT") or "30/minute;1000/day",
+            collab_request_rate_limit=env.get("COLLAB_REQUEST_RATE_LIMIT") or "10/minute;100/day",
         )
 
 

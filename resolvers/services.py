@@ -26,3 +26,5 @@ class Services:
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
     platform_lookup_limiter: RateLimiter  # uncached lookups per user
     query_budget: QueryBudget  # query cost per client over time
+    message_limiter: RateLimiter  # chat messages per user
+    collab_request_limiter: RateLimiter  # collaboration requests per user

@@ -13,6 +13,7 @@ import httpx
 
 from adapters.ratelimit import RateLimiter
 from tests.conftest import PASSWORD, RunningServer, register, unique_email
+from tests.realtime_support import ask, send
 
 TOKEN_CREATE = """
 mutation($input: TokenCreateInput!) {
@@ -165,3 +166,48 @@ async def test_registrations_are_limited_per_address_before_any_password_is_hash
             assert other["userErrors"] == []
     finally:
         services.passwords = original
+
+
+async def test_the_31st_message_in_a_minute_is_refused(gql, server: RunningServer):
+    ann, bob, cat = [await register(gql) for _ in range(3)]
+    with tight(server, "message_limiter", "30/minute;1000/day"):
+        for n in range(30):
+            assert (await send(gql, ann, f"hello {n}", to=bob))["userErrors"] == []
+        refused = await send(gql, ann, "one too many", to=cat)
+        assert codes(refused) == ["RATE_LIMITED"]
+        assert "Too many messages" in refused["userErrors"][0]["message"]
+        # Bob's own messages are his to send.
+        assert (await send(gql, bob, "still here", to=ann))["userErrors"] == []
+    # The refused message reached no one.
+    cats = await gql.data(
+        "{ conversations(first: 5) { edges { cursor } } }", token=cat.access_token
+    )
+    assert cats["conversations"]["edges"] == []
+
+
+async def test_a_day_of_messages_used_up_says_to_come_back_in_hours(gql, server: RunningServer):
+    ann, bob = await register(gql), await register(gql)
+    with tight(server, "message_limiter", "30/minute;2/day"):
+        for _ in range(2):
+            assert (await send(gql, ann, "hi", to=bob))["userErrors"] == []
+        refused = await send(gql, ann, "hi", to=bob)
+        assert codes(refused) == ["RATE_LIMITED"]
+        assert refused["userErrors"][0]["message"].endswith(" hours."), refused
+
+
+async def test_collaboration_requests_are_limited_per_minute_and_per_day(
+    gql, server: RunningServer
+):
+    sender = await register(gql)
+    recipients = [await register(gql) for _ in range(4)]
+    with tight(server, "collab_request_limiter", "2/minute;100/day"):
+        for recipient in recipients[:2]:
+            assert (await ask(gql, sender, recipient))["userErrors"] == []
+        refused = await ask(gql, sender, recipients[2])
+        assert codes(refused) == ["RATE_LIMITED"] and refused["collabRequest"] is None
+        assert "collaboration requests" in refused["userErrors"][0]["message"]
+    with tight(server, "collab_request_limiter", "10/minute;1/day"):
+        assert (await ask(gql, sender, recipients[2]))["userErrors"] == []
+        refused = await ask(gql, sender, recipients[3])
+        assert codes(refused) == ["RATE_LIMITED"]
+        assert refused["userErrors"][0]["message"].endswith(" hours."), refused
