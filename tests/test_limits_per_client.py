@@ -211,3 +211,17 @@ async def test_collaboration_requests_are_limited_per_minute_and_per_day(
         refused = await ask(gql, sender, recipients[3])
         assert codes(refused) == ["RATE_LIMITED"]
         assert refused["userErrors"][0]["message"].endswith(" hours."), refused
+
+
+async def test_an_ipv6_client_cannot_rotate_addresses_within_its_block(
+    gql, http: httpx.AsyncClient, server: RunningServer
+):
+    account = await register(gql)
+    with tight(server, "sign_in_address_limiter", "2/minute"):
+        for address in ["2001:db8:1:2::a", "2001:db8:1:2:ffff::1"]:
+            payload = await sign_in(http, account.email, "wrong password!", address)
+            assert codes(payload) == ["INVALID_CREDENTIALS"]
+        refused = await sign_in(http, account.email, account.password, "2001:db8:1:2::b")
+        assert codes(refused) == ["RATE_LIMITED"]
+        elsewhere = await sign_in(http, account.email, account.password, "2001:db8:1:3::a")
+        assert elsewhere["userErrors"] == []
