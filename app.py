@@ -44,6 +44,7 @@ from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
+from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
@@ -146,6 +147,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
                 sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync"),
                 sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, redis_client, "sign-in"),
+                sign_in_address_limiter=RateLimiter(
+                    settings.sign_in_address_rate_limit, redis_client, "sign-in-address"
+                ),
+                register_limiter=RateLimiter(
+                    settings.register_rate_limit, redis_client, "register"
+                ),
                 broker=broker,
                 platforms=build_platform_lookup(providers, provider_http, platform_cache),
                 platform_refresh_limiter=RateLimiter(
@@ -155,6 +162,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     providers.lookup_rate_limit, redis_client, "platform-lookup"
                 ),
                 query_budget=QueryBudget(settings.query_cost_budget, redis_client),
+                message_limiter=RateLimiter(settings.message_rate_limit, redis_client, "message"),
+                collab_request_limiter=RateLimiter(
+                    settings.collab_request_rate_limit, redis_client, "collab-request"
+                ),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
@@ -181,6 +192,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
@@ -218,7 +230,10 @@ def main(argv: list[str] | None = None) -> None:
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            proxy_headers=True,
+            # Client addresses come from TRUSTED_PROXIES alone (web/client_address.py); uvicorn's
+            # own handling would rewrite the peer from X-Forwarded-For (trusting 127.0.0.1 by
+            # default) before we see it.
+            proxy_headers=False,
             log_level="info",
             ws_max_size=settings.ws_max_message_bytes,
         )

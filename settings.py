@@ -7,6 +7,7 @@ weaker than 32 bytes and turns GraphiQL and introspection off unless they are as
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -21,6 +22,9 @@ DATA_DIR = Path(os.environ.get("CREATORGRAPH_DATA_DIR", "data"))
 MIN_SECRET_BYTES = 32
 # A frontend dev server on port 3000 calling the API on 8000: the usual local setup.
 DEVELOPMENT_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000")
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(RuntimeError):
@@ -40,7 +44,7 @@ class Settings:
     access_token_seconds: int
     refresh_token_seconds: int
     sync_rate_limit: str
-    sign_in_rate_limit: str
+    sign_in_rate_limit: str  # sign-in attempts per email and client address
     graphiql: bool
     introspection: bool
     password_hash_memory_kib: int
@@ -68,6 +72,16 @@ class Settings:
     max_query_cost: int = 2000
     query_cost_budget: str = "12000/minute"
     max_repeated_mutations: int = 5
+    # Reverse proxies whose X-Forwarded-For is believed (web/client_address.py); none by default,
+    # so a client cannot choose the address its limits are counted under.
+    trusted_proxies: tuple[Network, ...] = ()
+    # Limits that a stranger cannot spend for someone else: sign-in attempts per client address
+    # (all emails), registrations per client address, and messages and collaboration requests
+    # per user. Several limits separated by ";" all hold ("30/minute;1000/day").
+    sign_in_address_rate_limit: str = "30/minute"
+    register_rate_limit: str = "5/hour"
+    message_rate_limit: str = "30/minute;1000/day"
+    collab_request_rate_limit: str = "10/minute;100/day"
 
     @property
     def production(self) -> bool:
@@ -120,6 +134,11 @@ class Settings:
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            sign_in_address_rate_limit=env.get("SIGN_IN_ADDRESS_RATE_LIMIT") or "30/minute",
+            register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "5/hour",
+            message_rate_limit=env.get("MESSAGE_RATE_LIMIT") or "30/minute;1000/day",
+            collab_request_rate_limit=env.get("COLLAB_REQUEST_RATE_LIMIT") or "10/minute;100/day",
         )
 
 
@@ -214,6 +233,22 @@ def _origins(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tup
             )
         origins.append(entry)
     return tuple(dict.fromkeys(origins))
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    """A comma-separated list of IP addresses and CIDR networks (``10.0.0.0/8``, ``::1``). A
+    mistyped entry stops the server: silently trusting less (or more) than meant is worse."""
+    networks = []
+    for entry in (e.strip() for e in env.get(name, "").split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name}: {entry!r} is not an IP address or network ({exc})"
+            ) from exc
+    return tuple(dict.fromkeys(networks))
 
 
 def _canonical_origin(entry: str) -> str | None:

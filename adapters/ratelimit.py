@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
@@ -14,10 +14,14 @@ from redis.asyncio import Redis
 
 class RateLimiter:
     def __init__(self, rate: str, redis: Redis | None = None, namespace: str = "rl") -> None:
-        """``redis``: the process's client. ``limits`` wraps its connection pool in a client
+        """``rate``: one limit ("10/minute") or several that all hold ("30/minute;1000/day").
+        ``redis``: the process's client. ``limits`` wraps its connection pool in a client
         object of its own (it cannot take a client), so the limiter opens no connections of
         its own; the URI it still requires is only parsed, never dialled."""
-        self.item: RateLimitItem = parse(rate)
+        # Shortest window first: a burst is refused by the minute before it eats into the day.
+        self.items: tuple[RateLimitItem, ...] = tuple(
+            sorted(parse_many(rate), key=lambda item: item.get_expiry())
+        )
         self._namespace = namespace
         self._storage: Storage
         if redis is not None:
@@ -38,12 +42,22 @@ class RateLimiter:
         return cls(rate, Redis.from_url(redis_url) if redis_url else None, namespace)
 
     async def hit(self, key: str) -> int | None:
-        """Counts one use for ``key``. Returns None when allowed, else seconds until a retry can
-        succeed (at least 1)."""
-        if await self._limiter.hit(self.item, self._namespace, key):
-            return None
-        stats = await self._limiter.get_window_stats(self.item, self._namespace, key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        """Counts one use for ``key`` against every limit. Returns None when all allow it, else
+        seconds until a retry can succeed (at least 1): the longest wait among the exhausted
+        limits, so a client told to come back in a minute is not refused again by the day.
+        A refused use is not counted against the longer limits it did not reach."""
+        for item in self.items:
+            if not await self._limiter.hit(item, self._namespace, key):
+                return await self._retry_after(key)
+        return None
+
+    async def _retry_after(self, key: str) -> int:
+        waits = [0.0]
+        for item in self.items:
+            if not await self._limiter.test(item, self._namespace, key):
+                stats = await self._limiter.get_window_stats(item, self._namespace, key)
+                waits.append(stats.reset_time - time.time())
+        return max(1, math.ceil(max(waits)))
 
     async def reset(self) -> None:
         await self._storage.reset()

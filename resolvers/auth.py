@@ -19,8 +19,8 @@ from resolvers.errors import (
     FieldError,
     NotAuthenticatedError,
     OperationError,
-    RateLimitedError,
 )
+from resolvers.limits import address_key, enforce_limit
 from resolvers.profiles import validate_display_name
 from resolvers.services import Services
 
@@ -73,8 +73,16 @@ def _validate_registration(email: str, password: str, display_name: str) -> list
 
 
 async def register(
-    services: Services, email: str, password: str, role: Role, display_name: str
+    services: Services,
+    email: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    client_address: str,
 ) -> Session:
+    """Creates the account and signs in. Limited per client address, and the limit is counted
+    before the password is hashed, so a flood of registrations cannot buy argon2 time."""
+    await enforce_limit(services.register_limiter, address_key(client_address), "registrations")
     email = normalize_email(email)
     display_name = display_name.strip()
     errors = _validate_registration(email, password, display_name)
@@ -97,13 +105,17 @@ async def register(
     return await _start_session(services, user)
 
 
-async def sign_in(services: Services, email: str, password: str) -> Session:
+async def sign_in(services: Services, email: str, password: str, client_address: str) -> Session:
+    """Signs in. Attempts are limited per client address and per email from that address, never
+    per email alone: a stranger guessing from elsewhere spends their own attempts, not the
+    user's. The keys do not depend on whether the account exists, so the limit reveals nothing
+    about which emails have accounts."""
     email = normalize_email(email)
-    # Guessing passwords is bounded per address, known or not, so the limit itself reveals nothing
-    # about which emails have accounts.
-    retry_after = await services.sign_in_limiter.hit(f"email:{email[:EMAIL_MAX]}")
-    if retry_after is not None:
-        raise RateLimitedError(retry_after, "sign-in attempts")
+    address = address_key(client_address)
+    await enforce_limit(services.sign_in_address_limiter, address, "sign-in attempts")
+    await enforce_limit(
+        services.sign_in_limiter, f"email:{email[:EMAIL_MAX]}|{address}", "sign-in attempts"
+    )
     # No account has an email that registration would refuse; don't send one to the database.
     user = await User.get_or_none(email=email) if is_valid_email(email) else None
     # Verify even when the user is unknown, so the two failures take the same time.

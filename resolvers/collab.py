@@ -23,6 +23,7 @@ from resolvers.cursors import (
     newest_first,
 )
 from resolvers.errors import ErrorCode, OperationError
+from resolvers.limits import enforce_limit
 from resolvers.notifications import create_notification, publish_notifications
 from resolvers.people import display_name_of, reachable_user
 from resolvers.services import Services
@@ -46,7 +47,11 @@ def _not_found() -> OperationError:
 async def send_request(
     services: Services, sender: User, recipient_id: int, message: str | None
 ) -> CollabRequest:
-    """Asks ``recipient_id`` to collaborate; they get a COLLAB_REQUEST_RECEIVED notification."""
+    """Asks ``recipient_id`` to collaborate; they get a COLLAB_REQUEST_RECEIVED notification.
+    Every attempt counts against the sender's request limits, refused ones too."""
+    await enforce_limit(
+        services.collab_request_limiter, f"user:{sender.id}", "collaboration requests"
+    )
     note_text, errors = clean_text(message, ("message",), MESSAGE_MAX, required=False)
     if errors:
         raise OperationError(errors)

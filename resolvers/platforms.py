@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -28,15 +27,14 @@ from adapters.platforms.errors import (
 from adapters.platforms.handles import InvalidHandle, normalize_handle
 from adapters.platforms.types import CountPrecision, EngagementMethod, PlatformProfile, ProviderName
 from adapters.platforms.types import Platform as ProviderPlatform
-from adapters.ratelimit import RateLimiter
 from models import AccountState, Platform, Profile, SocialAccount, SyncSource, User
 from resolvers.errors import (
     ErrorCode,
     FieldError,
     OperationError,
-    RateLimitedError,
     duration_text,
 )
+from resolvers.limits import enforce_limit
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import Provenance, SyncItem, apply_sync
@@ -190,24 +188,20 @@ async def _fetch(
         raise OperationError([_failure(PlatformNotConfigured(""), platform)])
     try:
         if force:
-            await _limit(services.platform_refresh_limiter, user, ("force",), "forced refreshes")
+            await enforce_limit(
+                services.platform_refresh_limiter, f"user:{user.id}", "forced refreshes", ("force",)
+            )
         else:
             hit = await services.platforms.cached(target, handle)
             if hit is not None:
                 return hit
             # Only what will reach a provider counts against the user's lookups.
-            await _limit(services.platform_lookup_limiter, user, None, "lookups")
+            await enforce_limit(services.platform_lookup_limiter, f"user:{user.id}", "lookups")
         return await services.platforms.lookup(target, handle, refresh=force)
     except ProviderError as error:
         if raw:
             raise
         raise OperationError([_failure(error, platform)]) from error
-
-
-async def _limit(limiter: RateLimiter, user: User, path: Sequence[str] | None, what: str) -> None:
-    retry_after = await limiter.hit(f"user:{user.id}")
-    if retry_after is not None:
-        raise RateLimitedError(retry_after, what, path)
 
 
 async def _store(

@@ -18,9 +18,13 @@ class Services:
     tokens: TokenIssuer
     passwords: PasswordHasher
     sync_limiter: RateLimiter
-    sign_in_limiter: RateLimiter  # sign-in attempts per email address
+    sign_in_limiter: RateLimiter  # sign-in attempts per email and client address
+    sign_in_address_limiter: RateLimiter  # sign-in attempts per client address, any email
+    register_limiter: RateLimiter  # registrations per client address
     broker: Broker
     platforms: PlatformLookup  # cached provider lookups (adapters/platforms/)
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
     platform_lookup_limiter: RateLimiter  # uncached lookups per user
     query_budget: QueryBudget  # query cost per client over time
+    message_limiter: RateLimiter  # chat messages per user
+    collab_request_limiter: RateLimiter  # collaboration requests per user

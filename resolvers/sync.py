@@ -18,7 +18,8 @@ from enum import StrEnum
 from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates
 from resolvers.cursors import Page, newest_first
-from resolvers.errors import ErrorCode, FieldError, OperationError, RateLimitedError
+from resolvers.errors import ErrorCode, FieldError, OperationError
+from resolvers.limits import enforce_limit
 from resolvers.notifications import notify_sync_finished
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange, change_profile_stats
@@ -150,12 +151,6 @@ def validate_sync_item(item: SyncItem, path: tuple[str, ...] = ()) -> list[Field
     return errors
 
 
-async def check_sync_rate(services: Services, user: User) -> None:
-    retry_after = await services.sync_limiter.hit(f"user:{user.id}")
-    if retry_after is not None:
-        raise RateLimitedError(retry_after)
-
-
 async def sync_manual(
     services: Services,
     user: User,
@@ -165,7 +160,7 @@ async def sync_manual(
     batch: bool = False,
 ) -> SyncOutcome:
     """A sync the user typed in: rate limited per user, then the one sync path."""
-    await check_sync_rate(services, user)
+    await enforce_limit(services.sync_limiter, f"user:{user.id}", "syncs")
     return await apply_sync(
         services, user.id, items, error_policy, source=SyncSource.MANUAL, batch=batch
     )

@@ -10,6 +10,7 @@ from models import User as UserModel
 from resolvers import auth
 from resolvers.notifications import unread_count as unread_notification_count
 from resolvers.profiles import profile_of
+from schema.client_address import client_address
 from schema.context import Info
 from schema.enums import Role
 from schema.node import Node, encode_id
@@ -130,6 +131,7 @@ class AccountMutation:
             input.password,
             RoleEnum(input.role),
             input.display_name,
+            client_address(info.context.request),
         )
         return AccountRegisterPayload(
             user=User.from_model(session.user),
@@ -140,7 +142,9 @@ class AccountMutation:
     @strawberry.mutation(description="Sign in with email and password.")
     @refused_as(TokenCreatePayload)
     async def token_create(self, info: Info, input: TokenCreateInput) -> TokenCreatePayload:
-        session = await auth.sign_in(info.context.services, input.email, input.password)
+        session = await auth.sign_in(
+            info.context.services, input.email, input.password, client_address(info.context.request)
+        )
         return TokenCreatePayload(
             user=User.from_model(session.user),
             access_token=session.access_token,

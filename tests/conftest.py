@@ -38,6 +38,13 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "PASSWORD_HASH_MEMORY_KIB": "8192",
         "SYNC_RATE_LIMIT": "1000/minute",
         "SIGN_IN_RATE_LIMIT": "1000/minute",
+        "SIGN_IN_ADDRESS_RATE_LIMIT": "100000/minute",
+        "REGISTER_RATE_LIMIT": "100000/minute",
+        "MESSAGE_RATE_LIMIT": "100000/minute",
+        "COLLAB_REQUEST_RATE_LIMIT": "100000/minute",
+        # The test client on 127.0.0.1 stands in for our reverse proxy: a test names the client
+        # it plays in X-Forwarded-For; a client connecting from 127.0.0.2 is an untrusted one.
+        "TRUSTED_PROXIES": "127.0.0.1",
         # Every test client shares 127.0.0.1: a budget per address would meter the suite.
         "QUERY_COST_BUDGET": "100000000/minute",
     }
@@ -102,7 +109,13 @@ async def start_server(
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        proxy_headers=False,  # as app.py serves: client addresses are the app's to decide
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -60,3 +60,23 @@ async def test_rate_limiter_allows_the_rate_then_says_when_to_retry(backend):
     retry = await limiter.hit("k")
     assert retry is not None and 1 <= retry <= 60
     assert await limiter.hit("another-key") is None
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_rate_limiter_holds_every_limit_and_says_the_longest_wait(backend):
+    if backend == "redis" and not uses_redis():
+        pytest.skip("REDIS_URL not set")
+    import os
+
+    limiter = RateLimiter.from_url(
+        "3/day;2/second",  # written longest first: the short window still guards the day
+        os.environ.get("REDIS_URL") if backend == "redis" else None,
+        f"test-{uuid.uuid4().hex[:8]}",
+    )
+    assert [await limiter.hit("k") for _ in range(2)] == [None, None]
+    assert await limiter.hit("k") == 1  # the burst waits for the second, not the day
+    await asyncio.sleep(1.1)
+    # The refused burst did not count against the day: its third use is still allowed.
+    assert await limiter.hit("k") is None
+    day_wait = await limiter.hit("k")
+    assert day_wait is not None and 23 * 3600 < day_wait <= 24 * 3600

@@ -32,6 +32,7 @@ from resolvers.chat.events import (
 )
 from resolvers.chat.reads import visible_conversation
 from resolvers.errors import ErrorCode, FieldError, OperationError
+from resolvers.limits import enforce_limit
 from resolvers.notifications import create_notification, mark_subject_read, publish_notifications
 from resolvers.people import Face, all_reachable, face_of, reachable_user
 from resolvers.services import Services
@@ -64,7 +65,9 @@ async def send_message(
     conversation_id: int | None = None,
 ) -> SentMessage:
     """Sends to a person (finding or creating the two's conversation) or to a conversation the
-    sender is in. The recipient gets a MESSAGE_RECEIVED notification."""
+    sender is in. The recipient gets a MESSAGE_RECEIVED notification. Every attempt counts
+    against the sender's message limits, refused ones too: they probe for people as well."""
+    await enforce_limit(services.message_limiter, f"user:{sender.id}", "messages")
     text, errors = clean_text(body, ("body",), BODY_MAX, required=True)
     if recipient_id is None and conversation_id is None:
         errors.append(FieldError(None, "Choose a recipient or a conversation.", ErrorCode.REQUIRED))
