@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
+from resolvers.limits import address_key
 from schema.client_address import client_address
 from schema.cost import PageSizeOutOfRange, operation_cost, variables_read
 from schema.document_cache import DocumentCache, PreparedDocument
@@ -159,7 +160,7 @@ async def _client_key(context: Any) -> str:
         viewer = None
     if viewer is not None:
         return f"user:{viewer.id}"
-    return f"address:{client_address(context.request)}"
+    return address_key(client_address(context.request))
 
 
 def _cost_extension(

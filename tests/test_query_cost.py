@@ -201,3 +201,21 @@ async def test_each_client_spends_its_own_budget_and_is_told_when_to_retry(meter
         mine = await gql.post(query, token=account.access_token)
         assert "errors" not in mine
         assert mine["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 1000 - 301
+
+
+async def test_an_ipv6_client_spends_one_budget_for_its_whole_64(metered: str):
+    """Anonymous budgets are per client address, and an IPv6 client counts by its /64 (as the
+    other address limits do), or it could take a fresh address from its block for every query."""
+    query = {"query": "{ profiles(first: 100) { edges { node { stats { totalFollowers } } } } }"}
+
+    async def ask(client: str) -> dict[str, Any]:
+        # The test server trusts loopback as a proxy, so each request names its own client.
+        response = await http.post("/graphql", json=query, headers={"X-Forwarded-For": client})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async with httpx.AsyncClient(base_url=metered, timeout=30) as http:
+        answers = [await ask(f"2001:db8:1:2::{n:x}") for n in range(1, 5)]
+        assert [("errors" in a) for a in answers] == [False, False, False, True]
+        refusal(answers[-1], "RATE_LIMITED")
+        assert "errors" not in await ask("2001:db8:1:3::1")  # another /64: its own budget
