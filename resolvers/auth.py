@@ -122,7 +122,7 @@ async def refresh(services: Services, refresh_token: str) -> Session:
     its whole family is revoked, signing out every session that descends from it."""
     claims = _decode_refresh(services, refresh_token)
     row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
-    if row is None or row.revoked_at is not None or row.user_id != claims.user_id:  # type: ignore[attr-defined]
+    if row is None or row.revoked_at is not None or row.user_id != claims.user_id:
         raise _invalid_refresh()
     user = await User.get_or_none(id=claims.user_id)
     if user is None:
@@ -153,7 +153,7 @@ async def revoke(services: Services, refresh_token: str) -> None:
     """Signs out: the refresh token's whole family stops working."""
     claims = _decode_refresh(services, refresh_token)
     row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
-    if row is None or row.user_id != claims.user_id:  # type: ignore[attr-defined]
+    if row is None or row.user_id != claims.user_id:
         raise _invalid_refresh()
     await _revoke_family(row.family)
 

@@ -41,11 +41,11 @@ class CollabRequest(Node):
 
     @strawberry.field(description="Who asked.")
     async def sender(self, info: Info) -> Person:
-        return await person(info, self.model.sender_id)  # type: ignore[attr-defined]
+        return await person(info, self.model.sender_id)
 
     @strawberry.field(description="Who was asked.")
     async def recipient(self, info: Info) -> Person:
-        return await person(info, self.model.recipient_id)  # type: ignore[attr-defined]
+        return await person(info, self.model.recipient_id)
 
     @classmethod
     def from_model(cls, m: CollabRequestModel) -> CollabRequest:

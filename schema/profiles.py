@@ -178,7 +178,7 @@ class Profile(Node):
     @strawberry.field(description="What this profile is looking for; only its owner sees it.")
     async def preferences(self, info: Info) -> Preferences | None:
         viewer = await info.context.viewer()
-        if viewer is None or viewer.id != self.model.user_id:  # type: ignore[attr-defined]
+        if viewer is None or viewer.id != self.model.user_id:
             return None
         return preferences_from(self.model.preferences or {})
 

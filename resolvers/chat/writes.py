@@ -198,11 +198,11 @@ async def _own_message_for_update(user: User, message_id: int, verb: str) -> Mes
     conversation), NOT_ALLOWED when someone else sent it."""
     message = await Message.select_for_update().get_or_none(id=message_id)
     if message is None or not await ConversationParticipant.exists(
-        conversation_id=message.conversation_id,  # type: ignore[attr-defined]
+        conversation_id=message.conversation_id,
         user_id=user.id,
     ):
         raise _not_found("message", "message")
-    if message.sender_id != user.id:  # type: ignore[attr-defined]
+    if message.sender_id != user.id:
         raise OperationError.single(
             ("message",), f"You can only {verb} your own messages.", ErrorCode.NOT_ALLOWED
         )
@@ -226,7 +226,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
         await message.save(update_fields=["body", "edited_at"])
     await publish_chat_event(
         services,
-        message.conversation_id,  # type: ignore[attr-defined]
+        message.conversation_id,
         MessageEvent(ChatEventKind.MESSAGE_EDITED, MessageSnapshot.from_model(message)),
     )
     return message
@@ -243,7 +243,7 @@ async def delete_message(services: Services, user: User, message_id: int) -> Mes
         await message.save(update_fields=["body", "deleted_at"])
     await publish_chat_event(
         services,
-        message.conversation_id,  # type: ignore[attr-defined]
+        message.conversation_id,
         MessageEvent(ChatEventKind.MESSAGE_DELETED, MessageSnapshot.from_model(message)),
     )
     return message
