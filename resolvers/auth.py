@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from adapters.tokens import InvalidTokenError
+from adapters.tokens import InvalidTokenError, TokenClaims
 from models import Profile, RefreshToken, Role, User
 from resolvers.errors import (
     ErrorCode,
@@ -198,7 +198,7 @@ async def _issue(services: Services, user: User, family: str) -> Session:
     return Session(user, services.tokens.issue_access(user.id), token)
 
 
-def _decode_refresh(services: Services, token: str):  # noqa: ANN202
+def _decode_refresh(services: Services, token: str) -> TokenClaims:
     try:
         return services.tokens.decode(token, "refresh")
     except InvalidTokenError as exc:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates
@@ -256,7 +257,8 @@ async def _store(change: StatsChange, item: SyncItem, source: SyncSource) -> Soc
     profile, now = change.profile, change.now
     platform = parse_platform(item.platform)
     assert platform is not None and isinstance(item.followers, int)
-    engagement = None if item.engagement is None else float(item.engagement)  # type: ignore[arg-type]
+    assert item.engagement is None or isinstance(item.engagement, int | float)
+    engagement = None if item.engagement is None else float(item.engagement)
     account = await SocialAccount.get_or_none(profile_id=profile.id, platform=platform)
     if account is None:
         account = await SocialAccount.create(
@@ -292,7 +294,24 @@ async def _store(change: StatsChange, item: SyncItem, source: SyncSource) -> Soc
     return account
 
 
-def _provenance_fields(provenance: Provenance | None) -> dict[str, object]:
+class _ProvenanceFields(TypedDict, total=False):
+    """The account columns a sync's provenance writes (a manual sync clears the first four)."""
+
+    provider: str | None
+    fetched_at: datetime | None
+    count_precision: str | None
+    engagement_method: str | None
+    platform_user_id: str | None
+    display_name: str | None
+    avatar_url: str | None
+    verified: bool | None
+    following: int | None
+    content_count: int | None
+    total_likes: int | None
+    total_views: int | None
+
+
+def _provenance_fields(provenance: Provenance | None) -> _ProvenanceFields:
     if provenance is None:
         return {
             "provider": None,

@@ -118,23 +118,26 @@ async def _send_to_conversation(
 ) -> tuple[SentMessage, list[Notification]]:
     async with in_transaction():
         conversation = await Conversation.select_for_update().get_or_none(id=conversation_id)
-        members = (
-            await ConversationParticipant.filter(conversation_id=conversation_id).values_list(
-                "user_id", flat=True
-            )
+        members: list[int] = (
+            [
+                uid
+                for (uid,) in await ConversationParticipant.filter(
+                    conversation_id=conversation_id
+                ).values_list("user_id")
+            ]
             if conversation is not None
             else []
         )
         if conversation is None or sender.id not in members:
             raise _not_found("conversation", "conversation")
         others = [uid for uid in members if uid != sender.id]
-        if not await all_reachable(others):  # type: ignore[arg-type]
+        if not await all_reachable(others):
             raise OperationError.single(
                 ("conversation",),
                 "This person can no longer receive messages.",
                 ErrorCode.INVALID_STATE,
             )
-        return await _append(conversation, sender, text, others)  # type: ignore[arg-type]
+        return await _append(conversation, sender, text, others)
 
 
 async def find_or_create_direct(a: int, b: int) -> Conversation:
@@ -213,6 +216,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
     text, errors = clean_text(body, ("body",), BODY_MAX, required=True)
     if errors:
         raise OperationError(errors)
+    assert text is not None
     async with in_transaction():
         message = await _own_message_for_update(user, message_id, "edit")
         if message.deleted_at is not None:
@@ -221,7 +225,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
             )
         if text == message.body:
             return message  # nothing changed: no edit mark, no event
-        message.body = text  # type: ignore[assignment]
+        message.body = text
         message.edited_at = datetime.now(UTC)
         await message.save(update_fields=["body", "edited_at"])
     await publish_chat_event(
