@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -209,8 +210,8 @@ class Profile(Node):
         )
 
 
-def preferences_from(stored: dict) -> Preferences:
-    def as_range(value: dict | None) -> IntRange | None:
+def preferences_from(stored: dict[str, Any]) -> Preferences:
+    def as_range(value: dict[str, Any] | None) -> IntRange | None:
         return None if not value else IntRange(min=value.get("min"), max=value.get("max"))
 
     return Preferences(

@@ -3,7 +3,7 @@ followers, views, likes) as plain JSON numbers, exact up to 2^53."""
 
 from __future__ import annotations
 
-from typing import NewType
+from typing import NewType, SupportsInt
 
 import strawberry
 from graphql import IntValueNode, ValueNode
@@ -31,8 +31,8 @@ def _parse_bigint_literal(node: ValueNode, _variables: object = None) -> int:
     return _parse_bigint(int(node.value))
 
 
-def _serialize_bigint(value: object) -> int:
-    return int(value)  # type: ignore[call-overload]
+def _serialize_bigint(value: SupportsInt) -> int:
+    return int(value)
 
 
 SCALARS: dict[object, ScalarDefinition] = {
