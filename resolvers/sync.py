@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypedDict
 
+from adapters.platforms.engagement import ENGAGEMENT_MAX
 from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates
 from resolvers.cursors import Page, newest_first
@@ -27,7 +28,6 @@ from resolvers.stats_change import StatsChange, change_profile_stats
 # Above the largest real accounts (Instagram's biggest is under 700M) with room to grow, and
 # still inside GraphQL's 32-bit Int so per-platform counts keep their contract type.
 FOLLOWERS_MAX = 2_000_000_000
-ENGAGEMENT_MAX = 100.0
 BATCH_MAX = 100
 SYSTEM = 0  # ``initiated_by`` of a sync no user started (a background job): no user has id 0
 
@@ -144,7 +144,7 @@ def validate_sync_item(item: SyncItem, path: tuple[str, ...] = ()) -> list[Field
             errors.append(
                 FieldError(
                     (*path, "engagement"),
-                    "Engagement must be a percentage from 0 to 100.",
+                    f"Engagement must be a percentage from 0 to {ENGAGEMENT_MAX:g}.",
                     ErrorCode.OUT_OF_RANGE,
                 )
             )

@@ -26,6 +26,7 @@ from adapters.platforms.types import Engagement, EngagementMethod
 INSTAGRAM_SAMPLE = 12
 YOUTUBE_SAMPLE = 30
 _CENT = Decimal("0.01")
+ENGAGEMENT_MAX = 100.0  # rates are percentages: the most one can be, computed or entered
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ def round_rate(value: float | Decimal) -> float:
 
 
 def clamp_rate(value: float) -> float:
-    return round_rate(min(100.0, max(0.0, value)))
+    return round_rate(min(ENGAGEMENT_MAX, max(0.0, value)))
 
 
 def instagram_engagement(followers: int | None, posts: Sequence[PostCounts]) -> Engagement:
