@@ -11,7 +11,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 BigInt = NewType("BigInt", int)
 
-BIGINT_MAX = 2**53 - 1
+JS_SAFE_INTEGER_MAX = 2**53 - 1  # Number.MAX_SAFE_INTEGER: larger JSON numbers lose digits in JS
 
 
 def _parse_bigint(value: object) -> int:
@@ -20,7 +20,7 @@ def _parse_bigint(value: object) -> int:
             value = int(value)
         else:
             raise ValueError(f"BigInt must be a whole number, not {value!r}")
-    if not -BIGINT_MAX <= value <= BIGINT_MAX:
+    if not -JS_SAFE_INTEGER_MAX <= value <= JS_SAFE_INTEGER_MAX:
         raise ValueError("BigInt must be within ±(2^53 − 1)")
     return value
 
