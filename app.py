@@ -65,7 +65,7 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
         self, schema: Any, *, hub: SubscriptionHub, live_limits: LiveLimits, **options: Any
     ) -> None:
         super().__init__(schema, **options)
-        self.websocket_adapter_class = functools.partial(
+        self.websocket_adapter_class = functools.partial(  # type: ignore[assignment]  # the base view takes any adapter factory; strawberry.asgi narrows it to its class
             LiveWebSocketAdapter, hub=hub, limits=live_limits
         )
 
@@ -84,7 +84,7 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
             authorization=request.headers.get("authorization"),
         )
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:

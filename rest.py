@@ -107,7 +107,8 @@ def _parse_int(digits: str) -> int:
     # Python refuses to convert more than 4,300 digits (ValueError); any number this long is far
     # out of range anyway, so it stands in as a huge value of the same sign.
     if len(digits) > _LONG_INT_DIGITS:
-        return -(10**_LONG_INT_DIGITS) if digits.startswith("-") else 10**_LONG_INT_DIGITS
+        huge: int = 10**_LONG_INT_DIGITS  # typeshed types int ** int as Any (it may be a float)
+        return -huge if digits.startswith("-") else huge
     return int(digits)
 
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 log = logging.getLogger("creatorgraph.broker")
@@ -24,7 +24,7 @@ class SubscriberDropped(Exception):
 class Broker(Protocol):
     async def publish(self, topic: str, message: bytes) -> None: ...
 
-    def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[bytes]]: ...
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]: ...
 
     async def close(self) -> None: ...
 

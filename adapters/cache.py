@@ -37,7 +37,7 @@ _RELEASE_SCRIPT = (
 )
 
 
-class _BytesSerializer(BaseSerializer):
+class _BytesSerializer(BaseSerializer):  # type: ignore[misc]  # aiocache is untyped: its base is Any
     """Stores bytes as they are, on every backend."""
 
     DEFAULT_ENCODING = None

@@ -36,7 +36,7 @@ class QueryBudget:
                 "async+redis://",
                 implementation="redispy",
                 key_prefix="creatorgraph-query-cost",
-                connection_pool=redis.connection_pool,
+                connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # limits types **options as scalars; Redis() takes this pool
             )
         else:
             self._storage = MemoryStorage()

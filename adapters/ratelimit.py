@@ -29,7 +29,7 @@ class RateLimiter:
                 "async+redis://",
                 implementation="redispy",
                 key_prefix=f"creatorgraph-{namespace}",
-                connection_pool=redis.connection_pool,
+                connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # limits types **options as scalars; Redis() takes this pool
             )
         else:
             self._storage = MemoryStorage()

@@ -97,7 +97,7 @@ class FanoutClient(asyncio.Protocol):
         self.ready = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # a TCP connection's transport is an asyncio.Transport
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write(
             (
@@ -414,6 +414,7 @@ def run_round(
     host, port = server.url.removeprefix("http://").split(":")
     pipes: list[Connection] = []
     processes = []
+    client_pids: list[int] = []
     for index in range(workers):
         ours, theirs = context.Pipe()
         share = tokens[index::workers]
@@ -421,8 +422,10 @@ def run_round(
             target=worker_main, args=(theirs, host, int(port), share, variables, client_cpu)
         )
         process.start()
+        assert process.pid is not None  # start() sets it
         pipes.append(ours)
         processes.append(process)
+        client_pids.append(process.pid)
     try:
         for pipe in pipes:
             if not pipe.poll(120):
@@ -437,7 +440,7 @@ def run_round(
         for seq in range(WARMUP + messages):
             if seq == WARMUP:
                 cpu_before = cpu_seconds(server.process.pid)
-                clients_before = sum(cpu_seconds(p.pid) for p in processes)  # type: ignore[arg-type]
+                clients_before = sum(cpu_seconds(pid) for pid in client_pids)
                 window_start = time.monotonic()
             started = time.monotonic()
             trigger(seq)
@@ -448,17 +451,17 @@ def run_round(
                 ready = wait(list(pending), timeout=max(0.0, deadline - time.monotonic()))
                 if not ready:
                     raise SystemExit(f"{name}: message {seq} did not reach every subscriber")
-                for pipe in ready:
+                for pipe in ready:  # type: ignore[assignment]  # wait() returns the pipes it was given
                     kind, done_seq, earliest, at, frame = pipe.recv()
                     assert kind == "done" and done_seq == seq, (kind, done_seq, seq)
                     last, first = max(last, at), min(first, earliest)
                     sample = sample or frame
-                    pending.discard(pipe)  # type: ignore[arg-type]
+                    pending.discard(pipe)
             if seq >= WARMUP:
                 latencies.append(last - started)
                 firsts.append(first - started)
         cpu = cpu_seconds(server.process.pid) - cpu_before
-        clients = sum(cpu_seconds(p.pid) for p in processes) - clients_before  # type: ignore[arg-type]
+        clients = sum(cpu_seconds(pid) for pid in client_pids) - clients_before
         wall = time.monotonic() - window_start
         deliveries = len(tokens) * messages
         return Round(name, latencies, firsts, cpu, deliveries, wall, clients), sample

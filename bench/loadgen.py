@@ -56,7 +56,7 @@ class Connection(asyncio.Protocol):
         self.lost = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # a TCP connection's transport is an asyncio.Transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
@@ -71,7 +71,7 @@ class Connection(asyncio.Protocol):
     def send(self) -> None:
         self.phase.in_flight += 1
         self.sent_at = time.perf_counter_ns()
-        self.transport.write(self.phase.next_request())  # type: ignore[union-attr]
+        self.transport.write(self.phase.next_request())  # type: ignore[union-attr]  # only called once connected
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
@@ -172,7 +172,7 @@ class LoadGenerator:
                 phase.errors += phase.in_flight
         gc.enable()
         for conn in conns:
-            conn.transport.close()  # type: ignore[union-attr]
+            conn.transport.close()  # type: ignore[union-attr]  # every connection was made before the phase
         await asyncio.gather(*(c.lost for c in conns))
         result = summarize(phase.latencies, len(phase.latencies), t1 - t0)
         result.update(label=cmd["label"], errors=phase.errors, client_cpu=(cpu1 - cpu0) / (t1 - t0))

@@ -899,7 +899,7 @@ async def run_benchmark(
     finally:
         if loadgen is not None and loadgen.returncode is None:
             with contextlib.suppress(Exception):
-                loadgen.stdin.write(b'{"cmd": "quit"}\n')  # type: ignore[union-attr]
+                loadgen.stdin.write(b'{"cmd": "quit"}\n')  # type: ignore[union-attr]  # started with stdin=PIPE
                 await asyncio.wait_for(loadgen.wait(), 5)
             if loadgen.returncode is None:
                 loadgen.kill()

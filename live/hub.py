@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+from graphql import GraphQLFormattedError
 from strawberry.types.graphql import OperationType
 
 from adapters.broker import Broker, SubscriberDropped
@@ -36,7 +37,7 @@ log = logging.getLogger("creatorgraph.live")
 
 YIELD_EVERY = 500
 GroupKey = tuple[str, int | None, str, bytes, str | None]
-ErrorPayload = list[dict[str, Any]]
+ErrorPayload = list[GraphQLFormattedError]
 
 
 class FrameSink(Protocol):
@@ -122,7 +123,7 @@ class TopicGroup:
         if not self.ready.done():
             self.ready.set_exception(SubscriptionFailed(message))
             self.ready.exception()  # retrieved here so an unawaited failure is not logged
-        errors = [{"message": message, "extensions": {"code": code}}]
+        errors: ErrorPayload = [{"message": message, "extensions": {"code": code}}]
         for subscriber in list(self.subscribers):
             subscriber.end(errors)
 

@@ -265,5 +265,5 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
         finally:
             hub.detach(subscriber)
         await operation.send_operation_message(
-            {"id": operation.id, "type": "error", "payload": errors}  # type: ignore[typeddict-item]
+            {"id": operation.id, "type": "error", "payload": errors}
         )

@@ -15,6 +15,7 @@ class Profile(Model):
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="profile", on_delete=fields.CASCADE
     )
+    user_id: int  # its key column, which Tortoise sets; declared for the type checker
     # Copied from the user so discovery can filter by role without a join; users never change role.
     role = fields.CharField(max_length=16, db_index=True)
     display_name = fields.CharField(max_length=80)

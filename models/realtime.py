@@ -38,9 +38,11 @@ class CollabRequest(Model):
     sender: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="collab_requests_sent", on_delete=fields.CASCADE
     )
+    sender_id: int  # its key column, which Tortoise sets; declared for the type checker
     recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="collab_requests_received", on_delete=fields.CASCADE
     )
+    recipient_id: int  # its key column, which Tortoise sets; declared for the type checker
     message = fields.TextField(null=True)
     status = fields.CharEnumField(
         CollabRequestStatus, max_length=16, default=CollabRequestStatus.PENDING
@@ -75,9 +77,11 @@ class ConversationParticipant(Model):
     conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
         "models.Conversation", related_name="participants", on_delete=fields.CASCADE
     )
+    conversation_id: int  # its key column, which Tortoise sets; declared for the type checker
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="conversation_memberships", on_delete=fields.CASCADE
     )
+    user_id: int  # its key column, which Tortoise sets; declared for the type checker
     activity_at = fields.DatetimeField()
     last_read_message_id = fields.BigIntField(null=True)
     last_read_at = fields.DatetimeField(null=True)
@@ -96,9 +100,11 @@ class Message(Model):
     conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
         "models.Conversation", related_name="messages", on_delete=fields.CASCADE
     )
+    conversation_id: int  # its key column, which Tortoise sets; declared for the type checker
     sender: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="messages_sent", on_delete=fields.CASCADE
     )
+    sender_id: int  # its key column, which Tortoise sets; declared for the type checker
     body = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
@@ -117,6 +123,7 @@ class Notification(Model):
     recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="notifications", on_delete=fields.CASCADE
     )
+    recipient_id: int  # its key column, which Tortoise sets; declared for the type checker
     type = fields.CharEnumField(NotificationType, max_length=32)
     title = fields.CharField(max_length=200)
     body = fields.TextField()

@@ -40,6 +40,7 @@ class SocialAccount(Model):
     profile: fields.ForeignKeyRelation[Profile] = fields.ForeignKeyField(
         "models.Profile", related_name="social_accounts", on_delete=fields.CASCADE
     )
+    profile_id: int  # its key column, which Tortoise sets; declared for the type checker
     platform = fields.CharEnumField(Platform, max_length=16)
     handle = fields.CharField(max_length=100, null=True)
     followers = fields.BigIntField(default=0)
@@ -73,6 +74,7 @@ class StatsSnapshot(Model):
     account: fields.ForeignKeyRelation[SocialAccount] = fields.ForeignKeyField(
         "models.SocialAccount", related_name="snapshots", on_delete=fields.CASCADE
     )
+    account_id: int  # its key column, which Tortoise sets; declared for the type checker
     followers = fields.BigIntField()
     engagement = fields.FloatField(null=True)
     source = fields.CharEnumField(SyncSource, max_length=16)

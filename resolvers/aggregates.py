@@ -26,6 +26,7 @@ AUDIENCE_POINTS, ENGAGEMENT_POINTS, COMPLETENESS_POINTS, RECENCY_POINTS = 40, 30
 AUDIENCE_FULL_LOG10 = 8.0  # 100,000,000 followers
 ENGAGEMENT_FULL = 10.0
 RECENCY_FULL_DAYS, RECENCY_ZERO_DAYS = 7.0, 90.0
+RIZZ_SCORE_MAX = AUDIENCE_POINTS + ENGAGEMENT_POINTS + COMPLETENESS_POINTS + RECENCY_POINTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ def rizz_score(
         span = RECENCY_ZERO_DAYS - RECENCY_FULL_DAYS
         recency = RECENCY_POINTS * min(1.0, max(0.0, (RECENCY_ZERO_DAYS - days) / span))
     score = Decimal(str(audience + engagement + complete + recency))
-    return max(0, min(100, int(score.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
+    return max(0, min(RIZZ_SCORE_MAX, int(score.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
 
 
 def compute_aggregates(

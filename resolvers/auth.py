@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from adapters.tokens import InvalidTokenError
+from adapters.tokens import InvalidTokenError, TokenClaims
 from models import Profile, RefreshToken, Role, User
 from resolvers.errors import (
     ErrorCode,
@@ -134,7 +134,7 @@ async def refresh(services: Services, refresh_token: str) -> Session:
     its whole family is revoked, signing out every session that descends from it."""
     claims = _decode_refresh(services, refresh_token)
     row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
-    if row is None or row.revoked_at is not None or row.user_id != claims.user_id:  # type: ignore[attr-defined]
+    if row is None or row.revoked_at is not None or row.user_id != claims.user_id:
         raise _invalid_refresh()
     user = await User.get_or_none(id=claims.user_id)
     if user is None:
@@ -165,7 +165,7 @@ async def revoke(services: Services, refresh_token: str) -> None:
     """Signs out: the refresh token's whole family stops working."""
     claims = _decode_refresh(services, refresh_token)
     row = await RefreshToken.get_or_none(jti_hash=_hash(claims.jti or ""))
-    if row is None or row.user_id != claims.user_id:  # type: ignore[attr-defined]
+    if row is None or row.user_id != claims.user_id:
         raise _invalid_refresh()
     await _revoke_family(row.family)
 
@@ -210,7 +210,7 @@ async def _issue(services: Services, user: User, family: str) -> Session:
     return Session(user, services.tokens.issue_access(user.id), token)
 
 
-def _decode_refresh(services: Services, token: str):  # noqa: ANN202
+def _decode_refresh(services: Services, token: str) -> TokenClaims:
     try:
         return services.tokens.decode(token, "refresh")
     except InvalidTokenError as exc:

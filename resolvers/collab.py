@@ -104,9 +104,9 @@ async def accept_request(services: Services, user: User, request_id: int) -> Acc
     async with in_transaction():
         request = await _pending_for_update(user, request_id, recipient_only="accept")
         await _respond(request, CollabRequestStatus.ACCEPTED)
-        conversation = await find_or_create_direct(request.sender_id, user.id)  # type: ignore[attr-defined]
+        conversation = await find_or_create_direct(request.sender_id, user.id)
         note = await create_notification(
-            request.sender_id,  # type: ignore[attr-defined]
+            request.sender_id,
             NotificationType.COLLAB_REQUEST_ACCEPTED,
             "Collaboration request accepted",
             f"{await display_name_of(user.id)} accepted your collaboration request.",
@@ -127,7 +127,7 @@ async def decline_request(user: User, request_id: int) -> CollabRequest:
 async def cancel_request(user: User, request_id: int) -> CollabRequest:
     async with in_transaction():
         request = await _visible_for_update(user, request_id)
-        if request.sender_id != user.id:  # type: ignore[attr-defined]
+        if request.sender_id != user.id:
             raise OperationError.single(
                 ("request",), "Only the sender can cancel a request.", ErrorCode.NOT_ALLOWED
             )
@@ -138,14 +138,14 @@ async def cancel_request(user: User, request_id: int) -> CollabRequest:
 
 async def _visible_for_update(user: User, request_id: int) -> CollabRequest:
     request = await CollabRequest.select_for_update().get_or_none(id=request_id)
-    if request is None or user.id not in (request.sender_id, request.recipient_id):  # type: ignore[attr-defined]
+    if request is None or user.id not in (request.sender_id, request.recipient_id):
         raise _not_found()
     return request
 
 
 async def _pending_for_update(user: User, request_id: int, recipient_only: str) -> CollabRequest:
     request = await _visible_for_update(user, request_id)
-    if request.recipient_id != user.id:  # type: ignore[attr-defined]
+    if request.recipient_id != user.id:
         raise OperationError.single(
             ("request",),
             f"Only the person asked can {recipient_only} a request.",

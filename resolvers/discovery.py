@@ -19,17 +19,17 @@ from typing import Any, cast
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from adapters.platforms.engagement import ENGAGEMENT_MAX
 from models import Platform, Profile, Role, SocialAccount
 from models.ids import BIGINT_MAX
+from resolvers.aggregates import RIZZ_SCORE_MAX
 from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
-from resolvers.sync import ENGAGEMENT_MAX
 from resolvers.text import INVISIBLE_MESSAGE, has_forbidden_characters
 
 SEARCH_MAX = 100
 FILTER_LIST_MAX = 20
-RIZZ_SCORE_MAX = 100
 
 
 class ProfileOrderField(StrEnum):

@@ -56,7 +56,7 @@ class NotificationSnapshot:
     def from_model(cls, n: Notification) -> NotificationSnapshot:
         return cls(
             id=n.id,
-            recipient_id=n.recipient_id,  # type: ignore[attr-defined]
+            recipient_id=n.recipient_id,
             type=NotificationType(n.type),
             title=n.title,
             body=n.body,
@@ -122,7 +122,7 @@ async def publish_notifications(services: Services, notes: Sequence[Notification
     """After commit: each notification to its recipient's topic."""
     for note in notes:
         await services.broker.publish(
-            notification_topic(note.recipient_id),  # type: ignore[attr-defined]
+            notification_topic(note.recipient_id),
             NotificationSnapshot.from_model(note).encode(),
         )
 

@@ -48,5 +48,5 @@ async def display_name_of(user_id: int) -> str:
 
 async def profiles_by_user(user_ids: Sequence[int]) -> list[Profile | None]:
     """Each user's profile, in the order of ``user_ids`` (one query), for DataLoaders."""
-    found = {p.user_id: p for p in await Profile.filter(user_id__in=list(set(user_ids)))}  # type: ignore[attr-defined]
+    found = {p.user_id: p for p in await Profile.filter(user_id__in=list(set(user_ids)))}
     return [found.get(uid) for uid in user_ids]

@@ -104,7 +104,7 @@ async def visible_profile(viewer: User | None, profile_id: int) -> Profile | Non
     profile = await Profile.get_or_none(id=profile_id).select_related("user")
     if profile is None:
         return None
-    if viewer is not None and profile.user_id == viewer.id:  # type: ignore[attr-defined]
+    if viewer is not None and profile.user_id == viewer.id:
         return profile
     if not profile.is_public or not profile.is_active or profile.user.suspended:
         return None
@@ -119,7 +119,7 @@ async def accounts_by_profile(profile_ids: Sequence[int]) -> list[list[SocialAcc
     """Every social account of each profile, in the order of ``profile_ids`` (one query)."""
     grouped: dict[int, list[SocialAccount]] = {pid: [] for pid in profile_ids}
     for account in await SocialAccount.filter(profile_id__in=list(set(profile_ids))):
-        grouped[account.profile_id].append(account)  # type: ignore[attr-defined]
+        grouped[account.profile_id].append(account)
     return [grouped[pid] for pid in profile_ids]
 
 

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
+from adapters.platforms.engagement import ENGAGEMENT_MAX
 from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates
 from resolvers.cursors import Page, newest_first
@@ -27,7 +29,6 @@ from resolvers.stats_change import StatsChange, change_profile_stats
 # Above the largest real accounts (Instagram's biggest is under 700M) with room to grow, and
 # still inside GraphQL's 32-bit Int so per-platform counts keep their contract type.
 FOLLOWERS_MAX = 2_000_000_000
-ENGAGEMENT_MAX = 100.0
 BATCH_MAX = 100
 SYSTEM = 0  # ``initiated_by`` of a sync no user started (a background job): no user has id 0
 
@@ -144,7 +145,7 @@ def validate_sync_item(item: SyncItem, path: tuple[str, ...] = ()) -> list[Field
             errors.append(
                 FieldError(
                     (*path, "engagement"),
-                    "Engagement must be a percentage from 0 to 100.",
+                    f"Engagement must be a percentage from 0 to {ENGAGEMENT_MAX:g}.",
                     ErrorCode.OUT_OF_RANGE,
                 )
             )
@@ -251,7 +252,8 @@ async def _store(change: StatsChange, item: SyncItem, source: SyncSource) -> Soc
     profile, now = change.profile, change.now
     platform = parse_platform(item.platform)
     assert platform is not None and isinstance(item.followers, int)
-    engagement = None if item.engagement is None else float(item.engagement)  # type: ignore[arg-type]
+    assert item.engagement is None or isinstance(item.engagement, int | float)
+    engagement = None if item.engagement is None else float(item.engagement)
     account = await SocialAccount.get_or_none(profile_id=profile.id, platform=platform)
     if account is None:
         account = await SocialAccount.create(
@@ -287,7 +289,24 @@ async def _store(change: StatsChange, item: SyncItem, source: SyncSource) -> Soc
     return account
 
 
-def _provenance_fields(provenance: Provenance | None) -> dict[str, object]:
+class _ProvenanceFields(TypedDict, total=False):
+    """The account columns a sync's provenance writes (a manual sync clears the first four)."""
+
+    provider: str | None
+    fetched_at: datetime | None
+    count_precision: str | None
+    engagement_method: str | None
+    platform_user_id: str | None
+    display_name: str | None
+    avatar_url: str | None
+    verified: bool | None
+    following: int | None
+    content_count: int | None
+    total_likes: int | None
+    total_views: int | None
+
+
+def _provenance_fields(provenance: Provenance | None) -> _ProvenanceFields:
     if provenance is None:
         return {
             "provider": None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
@@ -9,6 +11,7 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -65,8 +68,8 @@ class NodeQuery:
 # merge_types takes no description, so each root subclasses the merged type (which keeps
 # merge_types' duplicate-field warning) and describes itself.
 @strawberry.type(description="The entry points for reading data.")
-class Query(  # type: ignore[misc]
-    merge_types(
+class Query(
+    merge_types(  # type: ignore[misc]  # merge_types makes the base at runtime
         "Query",
         (AccountQuery, NodeQuery, ProfileQuery, DiscoveryQuery, PlatformQuery, *REALTIME_QUERIES),
     )
@@ -75,8 +78,8 @@ class Query(  # type: ignore[misc]
 
 
 @strawberry.type(description="The entry points for changing data.")
-class Mutation(  # type: ignore[misc]
-    merge_types(
+class Mutation(
+    merge_types(  # type: ignore[misc]  # merge_types makes the base at runtime
         "Mutation",
         (AccountMutation, ProfileMutation, SyncMutation, PlatformMutation, *REALTIME_MUTATIONS),
     )
@@ -85,7 +88,7 @@ class Mutation(  # type: ignore[misc]
 
 
 @strawberry.type(description="Live events, over a graphql-transport-ws WebSocket.")
-class Subscription(merge_types("Subscription", SUBSCRIPTIONS)):  # type: ignore[misc]
+class Subscription(merge_types("Subscription", SUBSCRIPTIONS)):  # type: ignore[misc]  # merge_types makes the base at runtime
     pass
 
 
@@ -101,7 +104,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # Parsed and validated documents, bounded in bytes, shared by every request to this schema.
     documents = DocumentCache(settings.parse_cache_bytes)
     query_limits = QueryLimitSettings.from_settings(settings)
-    extensions: list[object] = [
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(limit_rules),
         lambda: ClientErrorRules(hide_suggestions=not settings.introspection),
@@ -116,7 +119,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Profile, User],
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS, batching_config=None),
         # Without introspection, variable errors must not suggest names either.
         execution_context_class=None if settings.introspection else HideSuggestionsExecutionContext,

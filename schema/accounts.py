@@ -21,7 +21,7 @@ from schema.profiles import Profile
 @strawberry.type(description="A signed-in person. Only the user themself can see their User.")
 class User(Node):
     email: str = strawberry.field(description="The email address the user signs in with.")
-    role: Role = strawberry.field(description="Whether the user is a creator or a brand.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="Whether the user is a creator or a brand.")
     model: strawberry.Private[UserModel]
 
     @strawberry.field(description="The user's profile.")
@@ -43,7 +43,7 @@ class AccountRegisterInput:
         description="The email to sign in with; must not already be registered."
     )
     password: str = strawberry.field(description="From 8 to 256 characters.")
-    role: Role = strawberry.field(description="Whether you sign up as a creator or a brand.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="Whether you sign up as a creator or a brand.")
     display_name: str = strawberry.field(description="The name shown on your profile.")
 
 

@@ -19,20 +19,23 @@ from schema.payloads import Payload, refused_as
 from schema.people import Person, person
 from schema.relay import PageInfo, cursored, page_info
 
-CollabRequestStatus = strawberry.enum(
+# Marked in place and named by alias, so the name is a type (see schema/enums.py).
+strawberry.enum(
     StatusEnum, name="CollabRequestStatus", description="Where a collaboration request stands."
 )
-CollabRequestDirection = strawberry.enum(
+CollabRequestStatus = StatusEnum
+strawberry.enum(
     ops.CollabRequestDirection,
     name="CollabRequestDirection",
     description="Requests you sent, or requests sent to you.",
 )
+CollabRequestDirection = ops.CollabRequestDirection
 
 
 @strawberry.type(description="One person asking another to collaborate. Only the two see it.")
 class CollabRequest(Node):
     message: str | None = strawberry.field(description="The note sent with it, as written.")
-    status: CollabRequestStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: CollabRequestStatus = strawberry.field(description="Where it stands.")
     created_at: datetime = strawberry.field(description="When it was sent.")
     responded_at: datetime | None = strawberry.field(
         description="When it was accepted, declined or cancelled."
@@ -41,11 +44,11 @@ class CollabRequest(Node):
 
     @strawberry.field(description="Who asked.")
     async def sender(self, info: Info) -> Person:
-        return await person(info, self.model.sender_id)  # type: ignore[attr-defined]
+        return await person(info, self.model.sender_id)
 
     @strawberry.field(description="Who was asked.")
     async def recipient(self, info: Info) -> Person:
-        return await person(info, self.model.recipient_id)  # type: ignore[attr-defined]
+        return await person(info, self.model.recipient_id)
 
     @classmethod
     def from_model(cls, m: CollabRequestModel) -> CollabRequest:
@@ -134,8 +137,8 @@ class CollabQuery:
     async def collab_requests(
         self,
         info: Info,
-        direction: CollabRequestDirection,  # type: ignore[valid-type]
-        status: CollabRequestStatus | None = None,  # type: ignore[valid-type]
+        direction: CollabRequestDirection,
+        status: CollabRequestStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> CollabRequestConnection:

@@ -31,7 +31,7 @@ from graphql import (
     get_named_type,
     get_operation_ast,
     is_leaf_type,
-    value_from_ast,
+    value_from_ast_untyped,
 )
 from graphql.type.definition import GraphQLNamedType
 
@@ -244,5 +244,7 @@ def _variable_defaults(operation: OperationDefinitionNode) -> dict[str, object]:
     defaults: dict[str, object] = {}
     for definition in operation.variable_definitions or ():
         if definition.default_value is not None:
-            defaults[definition.variable.name.value] = value_from_ast(definition.default_value)
+            defaults[definition.variable.name.value] = value_from_ast_untyped(
+                definition.default_value
+            )
     return defaults

@@ -15,14 +15,17 @@ from schema.profiles import Profile
 from schema.relay import PageInfo, cursored, page_info
 from schema.scalars import BigInt
 
-ProfileOrderField = strawberry.enum(
+# Marked in place and named by alias, so the name is a type (see schema/enums.py).
+strawberry.enum(
     ops.ProfileOrderField, name="ProfileOrderField", description="What to sort profiles by."
 )
-OrderDirection = strawberry.enum(
+ProfileOrderField = ops.ProfileOrderField
+strawberry.enum(
     ops.OrderDirection,
     name="OrderDirection",
     description="ASC: smallest first; DESC: largest first.",
 )
+OrderDirection = ops.OrderDirection
 
 
 @strawberry.input(description="All given conditions must hold.")
@@ -31,10 +34,10 @@ class ProfileFilter:
         default=None, description="Text in the display name or bio."
     )
     niches: list[str] | None = strawberry.field(default=None, description="Any of these niches.")
-    platforms: list[Platform] | None = strawberry.field(  # type: ignore[valid-type]
+    platforms: list[Platform] | None = strawberry.field(
         default=None, description="Has synced any of these platforms."
     )
-    role: Role | None = strawberry.field(default=None, description="Only creators or only brands.")  # type: ignore[valid-type]
+    role: Role | None = strawberry.field(default=None, description="Only creators or only brands.")
     min_followers: BigInt | None = strawberry.field(
         default=None, description="Total followers at least this (0 or more)."
     )
@@ -54,10 +57,10 @@ class ProfileFilter:
 
 @strawberry.input(description="How to sort discovery results.")
 class ProfileOrder:
-    field: ProfileOrderField = strawberry.field(  # type: ignore[valid-type]
+    field: ProfileOrderField = strawberry.field(
         default=ops.ProfileOrderField.RIZZ_SCORE, description="The value to sort by."
     )
-    direction: OrderDirection = strawberry.field(  # type: ignore[valid-type]
+    direction: OrderDirection = strawberry.field(
         default=ops.OrderDirection.DESC,
         description="Sort direction; DESC (largest first) by default.",
     )

@@ -1,5 +1,9 @@
 """Enums that several domains' types and inputs share (profiles, accounts, discovery, sync,
-platforms). An enum one domain uses stays in that domain's module."""
+platforms). An enum one domain uses stays in that domain's module.
+
+``strawberry.enum(cls, …)`` marks ``cls`` itself as a GraphQL enum (and returns it), so every
+module names the marked class with a plain alias: mypy takes an alias as a type, whereas a name
+bound to the call's result is a variable that no annotation may use."""
 
 from __future__ import annotations
 
@@ -8,5 +12,7 @@ import strawberry
 from models import Platform as PlatformEnum
 from models import Role as RoleEnum
 
-Platform = strawberry.enum(PlatformEnum, name="Platform", description="A social platform.")
-Role = strawberry.enum(RoleEnum, name="Role", description="What a user is on the platform.")
+strawberry.enum(PlatformEnum, name="Platform", description="A social platform.")
+Platform = PlatformEnum
+strawberry.enum(RoleEnum, name="Role", description="What a user is on the platform.")
+Role = RoleEnum

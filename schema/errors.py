@@ -8,17 +8,22 @@ from typing import ParamSpec, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types.enum import has_enum_definition
 
 from resolvers.errors import ErrorCode as ErrorCodeEnum
 from resolvers.errors import FieldError, OperationError
 
-ErrorCode = strawberry.enum(
+# Marked in place and named by alias, so the name is a type (see schema/enums.py).
+_marked = strawberry.enum(
     ErrorCodeEnum, name="ErrorCode", description="Why an input was refused; stable for clients."
 )
+ErrorCode = ErrorCodeEnum
 # Each value's description comes from the code itself (resolvers/ must not import strawberry,
 # so it cannot use strawberry.enum_value); Strawberry reads these when it builds the schema.
-for _value in ErrorCode.__strawberry_definition__.values:  # type: ignore[attr-defined]
-    _value.description = ErrorCodeEnum(_value.value).description
+assert has_enum_definition(_marked)
+_descriptions = {code.value: code.description for code in ErrorCodeEnum}
+for _value in _marked.__strawberry_definition__.values:
+    _value.description = _descriptions[_value.value]
 
 
 @strawberry.type(description="A problem with the input; nothing was changed because of it.")
@@ -28,7 +33,7 @@ class UserError:
         "null when the whole input is at fault."
     )
     message: str = strawberry.field(description="A sentence to show to the user.")
-    code: ErrorCode = strawberry.field(description="A stable code to branch on.")  # type: ignore[valid-type]
+    code: ErrorCode = strawberry.field(description="A stable code to branch on.")
 
 
 def user_errors(error: OperationError | list[FieldError]) -> list[UserError]:

@@ -20,14 +20,14 @@ from schema.payloads import Payload, refused_as
 from schema.relay import PageInfo, cursored, page_info
 from schema.subscriptions import live_events
 
-NotificationType = strawberry.enum(
-    TypeEnum, name="NotificationType", description="What a notification is about."
-)
+# Marked in place and named by alias, so the name is a type (see schema/enums.py).
+strawberry.enum(TypeEnum, name="NotificationType", description="What a notification is about.")
+NotificationType = TypeEnum
 
 
 @strawberry.type(description="Something you should know about. Only you see your notifications.")
 class Notification(Node):
-    type: NotificationType = strawberry.field(description="What it is about.")  # type: ignore[valid-type]
+    type: NotificationType = strawberry.field(description="What it is about.")
     title: str = strawberry.field(description="A short heading.")
     body: str = strawberry.field(description="A sentence saying what happened.")
     created_at: datetime = strawberry.field(description="When it happened.")

@@ -32,7 +32,7 @@ class Payload:
         if "__annotations__" not in cls.__dict__:
             cls.__annotations__ = {}
         cls.__annotations__["user_errors"] = list[UserError]
-        cls.user_errors = strawberry.field(default_factory=list, description=errors)  # type: ignore[assignment]
+        cls.user_errors = strawberry.field(default_factory=list, description=errors)
 
     def with_errors(self, errors: OperationError | list[FieldError]) -> Self:
         """This payload, reporting `errors` (a partial success, such as a batch's refused rows)."""

@@ -19,37 +19,43 @@ from schema.payloads import REQUEST_REFUSED, Payload, refused_as
 from schema.profiles import Profile
 from schema.scalars import BigInt
 
-Provider = strawberry.enum(
+# Marked in place and named by alias, so the name is a type (see schema/enums.py).
+strawberry.enum(
     ops.ProviderName,
     name="Provider",
     description="A data provider stats are fetched from.",
 )
-CountPrecision = strawberry.enum(
+Provider = ops.ProviderName
+strawberry.enum(
     ops.CountPrecision,
     name="CountPrecision",
     description="EXACT counts; ROUNDED by the platform (YouTube subscribers); HIDDEN by the "
     "creator (the follower count is then null).",
 )
-EngagementMethod = strawberry.enum(
+CountPrecision = ops.CountPrecision
+strawberry.enum(
     ops.EngagementMethod,
     name="EngagementMethod",
     description="The documented formula an engagement rate came from (README, "
     '"Platform providers"); NOT_AVAILABLE where the platform cannot give one (Twitch, X).',
 )
-SocialAccountState = strawberry.enum(
+EngagementMethod = ops.EngagementMethod
+strawberry.enum(
     AccountState,
     name="SocialAccountState",
     description="READY; PRIVATE or NOT_FOUND as the provider last saw the handle; "
     "QUOTA_LIMITED when the provider's quota ran out (enter numbers by hand meanwhile).",
 )
-SyncSource = strawberry.enum(
+SocialAccountState = AccountState
+strawberry.enum(
     SyncSourceEnum, name="SyncSource", description="Where an account's numbers come from."
 )
+SyncSource = SyncSourceEnum
 
 
 @strawberry.type(description="An account's public numbers as a provider reported them.")
 class PlatformProfile:
-    platform: Platform = strawberry.field(description="The platform the account is on.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform the account is on.")
     handle: str = strawberry.field(description="The normalized handle, without @.")
     platform_user_id: str = strawberry.field(description="The platform's own id for the account.")
     display_name: str | None = strawberry.field(
@@ -72,15 +78,15 @@ class PlatformProfile:
     )
     engagement_method: EngagementMethod = strawberry.field(
         description="How the engagement rate was computed."
-    )  # type: ignore[valid-type]
+    )
     engagement_sample: int | None = strawberry.field(
         description="How many posts or videos the rate was computed over."
     )
     exact: bool = strawberry.field(description="Whether the counts are exact (not rounded).")
     count_precision: CountPrecision = strawberry.field(
         description="Whether the counts are exact, rounded or hidden."
-    )  # type: ignore[valid-type]
-    provider: Provider = strawberry.field(description="The provider that answered.")  # type: ignore[valid-type]
+    )
+    provider: Provider = strawberry.field(description="The provider that answered.")
     fetched_at: datetime = strawberry.field(description="When the provider was asked.")
 
     @classmethod
@@ -112,7 +118,7 @@ class PlatformProfile:
     description="One of the viewer's platform accounts, with where its numbers came from."
 )
 class SocialAccount:
-    platform: Platform = strawberry.field(description="The platform the account is on.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform the account is on.")
     handle: str | None = strawberry.field(
         description="The normalized handle, without @; null when none is known."
     )
@@ -141,20 +147,20 @@ class SocialAccount:
     )
     engagement_method: EngagementMethod | None = strawberry.field(
         description="How the engagement rate was computed; null for numbers entered by hand."
-    )  # type: ignore[valid-type]
-    count_precision: CountPrecision | None = strawberry.field(  # type: ignore[valid-type]
+    )
+    count_precision: CountPrecision | None = strawberry.field(
         description="Null for numbers entered by hand."
     )
     exact: bool | None = strawberry.field(description="Null for numbers entered by hand.")
     state: SocialAccountState = strawberry.field(
         description="How the provider last saw the account."
-    )  # type: ignore[valid-type]
+    )
     source: SyncSource = strawberry.field(
         description="Whether the numbers were entered by hand or fetched from a provider."
-    )  # type: ignore[valid-type]
+    )
     provider: Provider | None = strawberry.field(
         description="The provider the numbers came from; null for numbers entered by hand."
-    )  # type: ignore[valid-type]
+    )
     fetched_at: datetime | None = strawberry.field(description="When the provider was asked.")
     last_synced_at: datetime = strawberry.field(description="When the numbers last changed.")
 
@@ -189,12 +195,12 @@ class SocialAccount:
 
 @strawberry.type(description="What this server can do for one platform.")
 class PlatformCapabilities:
-    platform: Platform = strawberry.field(description="The platform described.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform described.")
     manual: bool = strawberry.field(description="Numbers can be entered by hand (always).")
     provider_fetch: bool = strawberry.field(
         description="Stats can be fetched by handle from a data provider."
     )
-    providers: list[Provider] = strawberry.field(  # type: ignore[valid-type]
+    providers: list[Provider] = strawberry.field(
         description="The configured providers, in the order they are tried."
     )
     oauth: bool = strawberry.field(
@@ -213,7 +219,7 @@ class PlatformLookupPayload(Payload, errors=REQUEST_REFUSED):
 
 @strawberry.input(description="A platform account to connect by handle.")
 class SocialAccountConnectInput:
-    platform: Platform = strawberry.field(description="The platform the account is on.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform the account is on.")
     handle: str = strawberry.field(
         description="name, @name or a profile URL such as https://www.tiktok.com/@name."
     )
@@ -221,7 +227,7 @@ class SocialAccountConnectInput:
 
 @strawberry.input(description="A connected platform to fetch again.")
 class SocialAccountRefreshInput:
-    platform: Platform = strawberry.field(description="The connected platform to fetch again.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The connected platform to fetch again.")
     force: bool = strawberry.field(
         default=False,
         description="Skip the cached answer (at most a few times an hour; see the README).",
@@ -230,7 +236,7 @@ class SocialAccountRefreshInput:
 
 @strawberry.input(description="A platform to remove from the viewer's profile.")
 class SocialAccountDisconnectInput:
-    platform: Platform = strawberry.field(description="The platform to remove.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform to remove.")
 
 
 @strawberry.type(description="The result of socialAccountConnect or socialAccountRefresh.")
@@ -270,7 +276,7 @@ class PlatformQuery:
     async def platform_lookup(
         self,
         info: Info,
-        platform: Platform,  # type: ignore[valid-type]
+        platform: Platform,
         handle: str,
     ) -> PlatformLookupPayload:
         viewer = await info.context.require_viewer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -20,9 +21,11 @@ from schema.payloads import REQUEST_REFUSED, Payload, refused_as
 from schema.relay import PageInfo, cursored, page_info
 from schema.scalars import BigInt
 
-CollaborationType = strawberry.enum(
+# Marked in place and named by alias, so the name is a type (see schema/enums.py).
+strawberry.enum(
     ops.CollaborationType, name="CollaborationType", description="A kind of collaboration."
 )
+CollaborationType = ops.CollaborationType
 
 
 @strawberry.type(description="Where a profile is based.")
@@ -44,7 +47,7 @@ class Preferences:
     budget: IntRange | None = strawberry.field(description="Budget range, in whole currency units.")
     collaboration_types: list[CollaborationType] = strawberry.field(
         description="Kinds of collaboration sought; empty when any."
-    )  # type: ignore[valid-type]
+    )
     locations: list[str] = strawberry.field(
         description="Places sought, as free text; empty when any."
     )
@@ -75,7 +78,7 @@ class StatsSnapshotConnection:
 
 @strawberry.type(description="A profile's current numbers on one platform.")
 class PlatformStats:
-    platform: Platform = strawberry.field(description="The platform these numbers are for.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform these numbers are for.")
     followers: int = strawberry.field(description="Followers (or subscribers) on the platform.")
     engagement: float | None = strawberry.field(
         description="Engagement rate in percent (0–100); null when not known."
@@ -161,7 +164,7 @@ class Profile(Node):
     location: Location | None = strawberry.field(
         description="Where the profile is based; null when no part is set."
     )
-    role: Role = strawberry.field(description="Whether this is a creator or a brand.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="Whether this is a creator or a brand.")
     is_public: bool = strawberry.field(description="Whether discovery lists this profile.")
     rizz_score: int = strawberry.field(
         description="0–100: audience size (log scale), engagement, profile completeness and "
@@ -178,7 +181,7 @@ class Profile(Node):
     @strawberry.field(description="What this profile is looking for; only its owner sees it.")
     async def preferences(self, info: Info) -> Preferences | None:
         viewer = await info.context.viewer()
-        if viewer is None or viewer.id != self.model.user_id:  # type: ignore[attr-defined]
+        if viewer is None or viewer.id != self.model.user_id:
             return None
         return preferences_from(self.model.preferences or {})
 
@@ -207,8 +210,8 @@ class Profile(Node):
         )
 
 
-def preferences_from(stored: dict) -> Preferences:
-    def as_range(value: dict | None) -> IntRange | None:
+def preferences_from(stored: dict[str, Any]) -> Preferences:
+    def as_range(value: dict[str, Any] | None) -> IntRange | None:
         return None if not value else IntRange(min=value.get("min"), max=value.get("max"))
 
     return Preferences(
@@ -250,7 +253,7 @@ class PreferencesInput:
     budget: IntRangeInput | None = strawberry.field(
         default=None, description="Budget range, in whole currency units; null for any."
     )
-    collaboration_types: list[CollaborationType] = strawberry.field(  # type: ignore[valid-type]
+    collaboration_types: list[CollaborationType] = strawberry.field(
         default_factory=list, description="Kinds of collaboration sought; empty for any."
     )
     locations: list[str] = strawberry.field(

@@ -3,7 +3,7 @@ followers, views, likes) as plain JSON numbers, exact up to 2^53."""
 
 from __future__ import annotations
 
-from typing import NewType
+from typing import NewType, SupportsInt
 
 import strawberry
 from graphql import IntValueNode, ValueNode
@@ -11,7 +11,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 BigInt = NewType("BigInt", int)
 
-BIGINT_MAX = 2**53 - 1
+JS_SAFE_INTEGER_MAX = 2**53 - 1  # Number.MAX_SAFE_INTEGER: larger JSON numbers lose digits in JS
 
 
 def _parse_bigint(value: object) -> int:
@@ -20,7 +20,7 @@ def _parse_bigint(value: object) -> int:
             value = int(value)
         else:
             raise ValueError(f"BigInt must be a whole number, not {value!r}")
-    if not -BIGINT_MAX <= value <= BIGINT_MAX:
+    if not -JS_SAFE_INTEGER_MAX <= value <= JS_SAFE_INTEGER_MAX:
         raise ValueError("BigInt must be within ±(2^53 − 1)")
     return value
 
@@ -31,8 +31,8 @@ def _parse_bigint_literal(node: ValueNode, _variables: object = None) -> int:
     return _parse_bigint(int(node.value))
 
 
-def _serialize_bigint(value: object) -> int:
-    return int(value)  # type: ignore[call-overload]
+def _serialize_bigint(value: SupportsInt) -> int:
+    return int(value)
 
 
 SCALARS: dict[object, ScalarDefinition] = {

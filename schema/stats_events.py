@@ -31,7 +31,7 @@ class StatsSubscription:
             topic, watched = await profile_stats_topic(viewer, optional_pk_of(profile, "Profile"))
         except OperationError as exc:
             raise PublicError(str(exc), "NOT_FOUND") from None
-        own = watched.user_id == viewer.id  # type: ignore[attr-defined]
+        own = watched.user_id == viewer.id
 
         async def decode(raw: bytes) -> ProfileStats | None:
             event = decode_stats_event(raw)

@@ -12,17 +12,19 @@ from schema.payloads import REQUEST_REFUSED, Payload, refused_as
 from schema.profiles import PlatformStats, Profile
 from schema.scalars import BigInt
 
-ErrorPolicy = strawberry.enum(
+# Marked in place and named by alias, so the name is a type (see schema/enums.py).
+strawberry.enum(
     ops.ErrorPolicy,
     name="ErrorPolicy",
     description="REJECT_EVERYTHING saves nothing if any item fails; REJECT_FAILED_ROWS saves "
     "the items that pass.",
 )
+ErrorPolicy = ops.ErrorPolicy
 
 
 @strawberry.input(description="One platform's numbers.")
 class SocialSyncInput:
-    platform: Platform = strawberry.field(description="The platform the numbers are for.")  # type: ignore[valid-type]
+    platform: Platform = strawberry.field(description="The platform the numbers are for.")
     followers: BigInt = strawberry.field(
         description=f"Followers, a whole number from 0 to {ops.FOLLOWERS_MAX:,}."
     )
@@ -36,7 +38,7 @@ class SocialSyncBatchInput:
     items: list[SocialSyncInput] = strawberry.field(
         description=f"At most {ops.BATCH_MAX} items, each platform at most once."
     )
-    error_policy: ErrorPolicy = strawberry.field(  # type: ignore[valid-type]
+    error_policy: ErrorPolicy = strawberry.field(
         default=ops.ErrorPolicy.REJECT_EVERYTHING,
         description="What to save when some items fail; REJECT_EVERYTHING by default.",
     )
@@ -56,7 +58,7 @@ class SocialSyncPayload(Payload, errors=REQUEST_REFUSED):
 class SocialSyncBatchResult:
     platform: Platform | None = strawberry.field(
         description="The platform of the item; null when the item did not name a valid one."
-    )  # type: ignore[valid-type]
+    )
     stats: PlatformStats | None = strawberry.field(
         description="The stored stats; null when the item was not saved."
     )

@@ -154,7 +154,7 @@ async def test_validation_runs_once_per_distinct_document(monkeypatch: pytest.Mo
 
     def counting_validate(*args: object) -> object:
         validations.append(args)
-        return validate(*args)  # type: ignore[arg-type]
+        return validate(*args)  # type: ignore[arg-type]  # forwards the arguments it was called with
 
     monkeypatch.setattr(schema.query_limits, "validate_document", counting_validate)
     built = build_schema(Settings.from_env(server_environment()))

@@ -364,7 +364,7 @@ async def test_rapidapi_too_many_requests_is_retried(fake_providers, make):
 @pytest.mark.parametrize("key", ["wrong", ""])
 async def test_rapidapi_wrong_or_missing_key_is_unauthorized(fake_providers, make, key):
     provider = make(Platform.TIKTOK, ProviderName.RAPIDAPI, RAPIDAPI_KEY="k")
-    provider.key = key  # type: ignore[attr-defined]
+    provider.key = key
     with pytest.raises(ProviderUnauthorized):
         await provider.fetch(handle("tt"))
 

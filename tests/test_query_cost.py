@@ -90,6 +90,13 @@ async def test_page_size_variables_count_in_the_cost(gql: GraphQLClient):
     refusal(await gql.post(query, {"n": 100}), "QUERY_TOO_COMPLEX")
 
 
+async def test_a_page_size_variable_default_counts_in_the_cost(gql: GraphQLClient):
+    """A default in the operation stands in for a variable the request leaves out."""
+    query = COST_ATTACK.replace("profiles(first: 100)", "profiles(first: $n)")
+    assert "errors" not in await gql.post("query Attack($n: Int = 1) " + query)
+    refusal(await gql.post("query Attack($n: Int = 100) " + query), "QUERY_TOO_COMPLEX")
+
+
 @pytest.mark.parametrize("first", [100_000, 101, 0, -1])
 async def test_a_literal_first_out_of_range_fails_validation(
     gql: GraphQLClient, first: int, monkeypatch: pytest.MonkeyPatch

@@ -35,17 +35,17 @@ class CorsMiddleware:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        listed = origin is not None and origin in self.origins
+        listed = origin if origin is not None and origin in self.origins else None
         if scope["method"] == "OPTIONS" and origin and "access-control-request-method" in headers:
-            await _preflight(send, origin if listed else None, headers)
+            await _preflight(send, listed, headers)
             return
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response_headers = MutableHeaders(scope=message)
                 response_headers.add_vary_header("Origin")
-                if listed:
-                    response_headers["Access-Control-Allow-Origin"] = origin
+                if listed is not None:
+                    response_headers["Access-Control-Allow-Origin"] = listed
                     response_headers["Access-Control-Allow-Credentials"] = "true"
                     response_headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
             await send(message)

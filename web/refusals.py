@@ -56,7 +56,7 @@ class JsonRefusals:
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
-            return await super().run(request, context, root_value)  # type: ignore[misc]
+            return await super().run(request, context, root_value)  # type: ignore[misc]  # a mixin: Strawberry's view, next in the MRO, defines it
         except HTTPException as error:
             return _as_refusal(error)
 
@@ -67,4 +67,4 @@ class JsonRefusals:
             multipart = self.multipart_uploads_enabled and content_type == "multipart/form-data"
             if "application/json" not in content_type and not multipart:
                 raise HTTPException(415, "Send the operation as application/json.")
-        return await super().parse_http_body(request)  # type: ignore[misc]
+        return await super().parse_http_body(request)  # type: ignore[misc]  # a mixin: Strawberry's view, next in the MRO, defines it

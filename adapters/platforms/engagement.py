@@ -26,6 +26,7 @@ from adapters.platforms.types import Engagement, EngagementMethod
 INSTAGRAM_SAMPLE = 12
 YOUTUBE_SAMPLE = 30
 _CENT = Decimal("0.01")
+ENGAGEMENT_MAX = 100.0  # rates are percentages: the most one can be, computed or entered
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,35 +46,35 @@ def round_rate(value: float | Decimal) -> float:
 
 
 def clamp_rate(value: float) -> float:
-    return round_rate(min(100.0, max(0.0, value)))
+    return round_rate(min(ENGAGEMENT_MAX, max(0.0, value)))
 
 
 def instagram_engagement(followers: int | None, posts: Sequence[PostCounts]) -> Engagement:
-    usable = [
-        p
+    interactions = [
+        p.likes + p.comments
         for p in posts[:INSTAGRAM_SAMPLE]
         if p.likes is not None and p.likes >= 0 and p.comments is not None and p.comments >= 0
     ]
-    if not followers or not usable:
+    if not followers or not interactions:
         return Engagement.not_available()
-    mean = sum(p.likes + p.comments for p in usable) / len(usable)  # type: ignore[operator]
+    mean = sum(interactions) / len(interactions)
     return Engagement(
         clamp_rate(mean / followers * 100),
         EngagementMethod.LIKES_COMMENTS_PER_FOLLOWER,
-        len(usable),
+        len(interactions),
     )
 
 
 def youtube_engagement(videos: Sequence[PostCounts]) -> Engagement:
     usable = [
-        v
+        (v.views, v.likes + (v.comments or 0))
         for v in videos[:YOUTUBE_SAMPLE]
         if v.likes is not None and v.views is not None and v.views > 0
     ]
-    views = sum(v.views for v in usable)  # type: ignore[misc]
+    views = sum(viewed for viewed, _ in usable)
     if not usable or views <= 0:
         return Engagement.not_available()
-    reactions = sum(v.likes + (v.comments or 0) for v in usable)  # type: ignore[operator]
+    reactions = sum(reacted for _, reacted in usable)
     return Engagement(
         clamp_rate(reactions / views * 100), EngagementMethod.LIKES_COMMENTS_PER_VIEW, len(usable)
     )

@@ -17,7 +17,7 @@ async def participants_of(conversation_ids: Sequence[int]) -> list[list[Conversa
         conversation_id__in=list(set(conversation_ids))
     ).order_by("id")
     for row in rows:
-        grouped[row.conversation_id].append(row)  # type: ignore[attr-defined]
+        grouped[row.conversation_id].append(row)
     return [grouped[cid] for cid in conversation_ids]
 
 

@@ -37,8 +37,8 @@ class MessageSnapshot:
     def from_model(cls, m: Message, sender: Face | None = None) -> MessageSnapshot:
         return cls(
             id=m.id,
-            conversation_id=m.conversation_id,  # type: ignore[attr-defined]
-            sender_id=m.sender_id,  # type: ignore[attr-defined]
+            conversation_id=m.conversation_id,
+            sender_id=m.sender_id,
             body=None if m.deleted_at else m.body,
             created_at=m.created_at,
             edited_at=m.edited_at,

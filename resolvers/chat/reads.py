@@ -31,7 +31,7 @@ async def visible_conversation(user: User, conversation_id: int) -> Conversation
 async def visible_message(user: User, message_id: int) -> Message | None:
     message = await Message.get_or_none(id=message_id)
     if message is None or not await ConversationParticipant.exists(
-        conversation_id=message.conversation_id,  # type: ignore[attr-defined]
+        conversation_id=message.conversation_id,
         user_id=user.id,
     ):
         return None

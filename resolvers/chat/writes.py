@@ -121,23 +121,26 @@ async def _send_to_conversation(
 ) -> tuple[SentMessage, list[Notification]]:
     async with in_transaction():
         conversation = await Conversation.select_for_update().get_or_none(id=conversation_id)
-        members = (
-            await ConversationParticipant.filter(conversation_id=conversation_id).values_list(
-                "user_id", flat=True
-            )
+        members: list[int] = (
+            [
+                uid
+                for (uid,) in await ConversationParticipant.filter(
+                    conversation_id=conversation_id
+                ).values_list("user_id")
+            ]
             if conversation is not None
             else []
         )
         if conversation is None or sender.id not in members:
             raise _not_found("conversation", "conversation")
         others = [uid for uid in members if uid != sender.id]
-        if not await all_reachable(others):  # type: ignore[arg-type]
+        if not await all_reachable(others):
             raise OperationError.single(
                 ("conversation",),
                 "This person can no longer receive messages.",
                 ErrorCode.INVALID_STATE,
             )
-        return await _append(conversation, sender, text, others)  # type: ignore[arg-type]
+        return await _append(conversation, sender, text, others)
 
 
 async def find_or_create_direct(a: int, b: int) -> Conversation:
@@ -201,11 +204,11 @@ async def _own_message_for_update(user: User, message_id: int, verb: str) -> Mes
     conversation), NOT_ALLOWED when someone else sent it."""
     message = await Message.select_for_update().get_or_none(id=message_id)
     if message is None or not await ConversationParticipant.exists(
-        conversation_id=message.conversation_id,  # type: ignore[attr-defined]
+        conversation_id=message.conversation_id,
         user_id=user.id,
     ):
         raise _not_found("message", "message")
-    if message.sender_id != user.id:  # type: ignore[attr-defined]
+    if message.sender_id != user.id:
         raise OperationError.single(
             ("message",), f"You can only {verb} your own messages.", ErrorCode.NOT_ALLOWED
         )
@@ -216,6 +219,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
     text, errors = clean_text(body, ("body",), BODY_MAX, required=True)
     if errors:
         raise OperationError(errors)
+    assert text is not None
     async with in_transaction():
         message = await _own_message_for_update(user, message_id, "edit")
         if message.deleted_at is not None:
@@ -224,12 +228,12 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
             )
         if text == message.body:
             return message  # nothing changed: no edit mark, no event
-        message.body = text  # type: ignore[assignment]
+        message.body = text
         message.edited_at = datetime.now(UTC)
         await message.save(update_fields=["body", "edited_at"])
     await publish_chat_event(
         services,
-        message.conversation_id,  # type: ignore[attr-defined]
+        message.conversation_id,
         MessageEvent(ChatEventKind.MESSAGE_EDITED, MessageSnapshot.from_model(message)),
     )
     return message
@@ -246,7 +250,7 @@ async def delete_message(services: Services, user: User, message_id: int) -> Mes
         await message.save(update_fields=["body", "deleted_at"])
     await publish_chat_event(
         services,
-        message.conversation_id,  # type: ignore[attr-defined]
+        message.conversation_id,
         MessageEvent(ChatEventKind.MESSAGE_DELETED, MessageSnapshot.from_model(message)),
     )
     return message

@@ -87,7 +87,7 @@ class ConversationParticipant:
 
     @classmethod
     def from_model(cls, m: ParticipantModel) -> ConversationParticipant:
-        return cls(last_read_at=m.last_read_at, user_id=m.user_id)  # type: ignore[attr-defined]
+        return cls(last_read_at=m.last_read_at, user_id=m.user_id)
 
 
 @strawberry.type(description="A one-to-one conversation. Only its participants can see it.")

@@ -50,7 +50,7 @@ class FakeApify(FakeProvider):
         profile = InstagramProfile(
             username=username.lower(),
             id=str(787132 + len(self.profiles)),
-            **fields,  # type: ignore[arg-type]
+            **fields,  # type: ignore[arg-type]  # a test overrides any of the fake's fields by name
         )
         self.profiles[profile.username] = profile
         return profile

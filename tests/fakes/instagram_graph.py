@@ -84,7 +84,7 @@ class FakeInstagramGraph(FakeProvider):
         account = BusinessAccount(
             username=username.lower(),
             id=str(17841401000000000 + len(self.accounts)),
-            **fields,  # type: ignore[arg-type]
+            **fields,  # type: ignore[arg-type]  # a test overrides any of the fake's fields by name
         )
         self.accounts[account.username] = account
         return account

@@ -114,7 +114,7 @@ class FakeTikTokApi23(FakeRapidApi):
     def add(self, unique_id: str, **fields: object) -> TikTokUser:
         user = TikTokUser(
             unique_id=unique_id.lower(), id=str(6800000000000000000 + len(self.users)), **fields
-        )  # type: ignore[arg-type]
+        )
         self.users[user.unique_id] = user
         return user
 
@@ -163,7 +163,7 @@ class FakeTikTokApi23(FakeRapidApi):
             },
         }
         if user.stats_v2:
-            body["userInfo"]["statsV2"] = {  # type: ignore[index]
+            body["userInfo"]["statsV2"] = {  # type: ignore[index]  # body is dict[str, object]; its userInfo is a dict
                 "followerCount": str(user.followers),
                 "followingCount": str(user.following),
                 "heart": str(user.hearts),
@@ -199,7 +199,7 @@ class FakeTwitter241(FakeRapidApi):
     def add(self, screen_name: str, **fields: object) -> TwitterUser:
         user = TwitterUser(
             screen_name=screen_name, rest_id=str(44196397 + len(self.users)), **fields
-        )  # type: ignore[arg-type]
+        )
         self.users[screen_name.lower()] = user
         return user
 
@@ -259,7 +259,7 @@ class FakeTwitchScraper2(FakeRapidApi):
     def add(self, login: str, **fields: object) -> ScrapedChannel:
         channel = ScrapedChannel(
             login=login.lower(), id=str(71092938 + len(self.channels)), **fields
-        )  # type: ignore[arg-type]
+        )
         self.channels[channel.login] = channel
         return channel
 

@@ -42,7 +42,7 @@ class FakeTwitch(FakeProvider):
             login=login.lower(),
             id=str(100000 + len(self.channels)),
             display_name=login,
-            **fields,  # type: ignore[arg-type]
+            **fields,  # type: ignore[arg-type]  # a test overrides any of the fake's fields by name
         )
         self.channels[channel.login] = channel
         return channel

@@ -69,7 +69,7 @@ class FakeX(FakeProvider):
         self.users: dict[str, User] = {}
 
     def add(self, username: str, **fields: object) -> User:
-        user = User(username=username, id=str(2244994945 + len(self.users)), **fields)  # type: ignore[arg-type]
+        user = User(username=username, id=str(2244994945 + len(self.users)), **fields)  # type: ignore[arg-type]  # a test overrides any of the fake's fields by name
         self.users[username.lower()] = user
         return user
 

@@ -62,7 +62,7 @@ class FakeYouTube(FakeProvider):
         self.channels: dict[str, Channel] = {}
 
     def add(self, handle: str, **fields: object) -> Channel:
-        channel = Channel(handle=handle.lower(), id=f"UC{handle[:20]:_<22}", **fields)  # type: ignore[arg-type]
+        channel = Channel(handle=handle.lower(), id=f"UC{handle[:20]:_<22}", **fields)  # type: ignore[arg-type]  # a test overrides any of the fake's fields by name
         self.channels[channel.handle] = channel
         return channel
 
