@@ -109,7 +109,8 @@ async def budget_left(http: httpx.AsyncClient, forwarded_for: str) -> int:
 
 
 def fresh_address() -> str:
-    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    """A client no other test has used: its own IPv6 /64, the block address limits count by."""
+    return f"2001:db8:{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}::1"
 
 
 async def test_a_trusted_proxy_gives_each_forwarded_client_its_own_budget(server: RunningServer):
