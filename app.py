@@ -34,6 +34,7 @@ from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.passwords import PasswordHasher
+from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
@@ -147,7 +148,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync"),
                 sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, redis_client, "sign-in"),
                 broker=broker,
-                platforms=build_platform_lookup(providers, provider_http, platform_cache),
+                platforms=build_platform_lookup(
+                    providers, provider_http, platform_cache, ProviderState(redis_client)
+                ),
                 platform_refresh_limiter=RateLimiter(
                     providers.refresh_rate_limit, redis_client, "platform-refresh"
                 ),
