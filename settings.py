@@ -158,7 +158,7 @@ class JobSettings:
         return cls(
             worker=_bool(env, "JOBS_WORKER", True),
             shutdown_seconds=_float(env, "JOBS_SHUTDOWN_SECONDS", 10.0),
-            refresh_cron=env.get("REFRESH_CRON") or "*/5 * * * *",
+            refresh_cron=_cron(env, "REFRESH_CRON", "*/5 * * * *"),
             refresh_batch=max(1, _int(env, "REFRESH_BATCH", 50)),
             refresh_hot_seconds=_int(env, "REFRESH_HOT_SECONDS", 3600),
             refresh_default_seconds=_int(env, "REFRESH_DEFAULT_SECONDS", 86400),
@@ -404,6 +404,16 @@ class ProviderSettings:
             refresh_rate_limit=env.get("PLATFORM_REFRESH_RATE_LIMIT") or "3/hour",
             lookup_rate_limit=env.get("PLATFORM_LOOKUP_RATE_LIMIT") or "60/minute",
         )
+
+
+def _cron(env: Mapping[str, str], name: str, default: str) -> str:
+    """A cron schedule: five fields, or six with seconds last."""
+    from croniter import croniter
+
+    value = (env.get(name) or default).strip()
+    if not croniter.is_valid(value):
+        raise SettingsError(f"{name} must be a cron schedule such as '*/5 * * * *', not {value!r}")
+    return value
 
 
 def _provider_preference(env: Mapping[str, str], platform: str) -> tuple[str, ...]:
