@@ -135,6 +135,9 @@ class TwitchHelixProvider(HttpProvider):
             headers={"Authorization": f"Bearer {token}", "Client-Id": self.client_id},
         )
         self.limits = twitch_limits(response.headers, self.now())
+        await self.guard.gate.observe(
+            self.limits.limit, self.limits.remaining, self.limits.reset_at
+        )
         return response
 
     async def _app_token(self, stale: str | None = None) -> str:
