@@ -109,6 +109,7 @@ class InProcessQueue:
                 # Ticks missed while a job ran are skipped, not run one after another.
                 while next_at[call.name] <= now:
                     next_at[call.name] = schedule[call.name].get_next(float)
+                log.info("job %s starts", call.name)
                 self._running = asyncio.create_task(call.run(), name=f"job {call.name}")
                 try:
                     await asyncio.shield(self._running)
