@@ -191,7 +191,7 @@ async def test_hot_accounts_go_first_and_background_work_stops_at_the_quota_rese
 
 async def test_history_keeps_every_snapshot_for_30_days_then_one_a_day(gql, server):
     owner = await register(gql)
-    sync = 'mutation { socialSync(input: {platform: YOUTUBE, followers: 10}) { __typename } }'
+    sync = "mutation { socialSync(input: {platform: YOUTUBE, followers: 10}) { __typename } }"
     await gql.data(sync, None, owner.access_token)
     account = await SocialAccount.get(profile_id=profile_id(owner), platform=Platform.YOUTUBE)
     await StatsSnapshot.filter(account_id=account.id).delete()
