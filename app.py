@@ -2,16 +2,20 @@
 
 ``python app.py`` applies pending migrations and serves; ``python app.py migrate`` only migrates;
 ``python app.py makemigrations`` writes a migration for model changes (developers);
-``python app.py schema`` prints the SDL.
+``python app.py schema`` prints the SDL; ``python app.py worker`` runs the scheduled jobs without
+serving (with ``JOBS_WORKER=off`` on the servers); ``python app.py jobs run-due`` runs every job
+once and exits (cron-driven deployments).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import functools
 import gc
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -33,12 +37,15 @@ import rest
 from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
+from adapters.job_queue import run_all_once
 from adapters.passwords import PasswordHasher
+from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.tokens import TokenIssuer
+from jobs.registry import JobContext, build_job_queue, scheduled_calls
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.services import Services
 from schema import build_schema
@@ -154,7 +161,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     settings.register_rate_limit, redis_client, "register"
                 ),
                 broker=broker,
-                platforms=build_platform_lookup(providers, provider_http, platform_cache),
+                platforms=build_platform_lookup(
+                    providers, provider_http, platform_cache, ProviderState(redis_client)
+                ),
                 platform_refresh_limiter=RateLimiter(
                     providers.refresh_rate_limit, redis_client, "platform-refresh"
                 ),
@@ -168,6 +177,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
+            # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
+            job_queue = (
+                build_job_queue(settings.database_url, JobContext(services, settings.jobs))
+                if settings.jobs.worker
+                else None
+            )
+            if job_queue is not None:
+                await job_queue.start()
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
             # out of the garbage collector's full passes, which would otherwise walk it every time
             # (pauses of 200-300 ms with a thousand websockets connected).
@@ -176,6 +193,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield {"services": services}
             finally:
+                if job_queue is not None:
+                    await job_queue.stop()  # first: a running job still needs the services
                 await hub.close()
                 await broker.close()
                 await platform_cache.close()
@@ -208,9 +227,12 @@ def main(argv: list[str] | None = None) -> None:
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "migrate", "makemigrations", "schema"],
+        choices=["serve", "migrate", "makemigrations", "schema", "worker", "jobs"],
     )
+    parser.add_argument("action", nargs="?", choices=["run-due"], help="for `jobs`: run-due")
     args = parser.parse_args(argv)
+    if (args.command == "jobs") != (args.action is not None):
+        parser.error("`jobs` takes one action, `run-due`; no other command takes one")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
     if args.command == "migrate":
@@ -223,6 +245,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())
+    elif args.command == "worker":
+        asyncio.run(run_worker(settings))
+    elif args.command == "jobs":
+        raise SystemExit(asyncio.run(run_due_jobs(settings)))
     else:
         import uvicorn
 
@@ -237,6 +263,31 @@ def main(argv: list[str] | None = None) -> None:
             log_level="info",
             ws_max_size=settings.ws_max_message_bytes,
         )
+
+
+async def run_worker(settings: Settings) -> None:
+    """The app's lifespan with its job worker and no HTTP server, until SIGINT or SIGTERM."""
+    app = create_app(
+        dataclasses.replace(settings, jobs=dataclasses.replace(settings.jobs, worker=True))
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with app.router.lifespan_context(app):
+        log.info("job worker running; SIGINT or SIGTERM stops it")
+        await stop.wait()
+
+
+async def run_due_jobs(settings: Settings) -> int:
+    """Every job once, then exit: 0 when all succeeded, 1 otherwise."""
+    jobs_settings = dataclasses.replace(settings.jobs, worker=False)
+    app = create_app(dataclasses.replace(settings, jobs=jobs_settings))
+    async with app.router.lifespan_context(app):
+        results = await run_all_once(scheduled_calls(JobContext(app.state.services, jobs_settings)))
+    for name, error in results.items():
+        log.info("job %s: %s", name, "done" if error is None else f"failed ({error!r})")
+    return 0 if all(error is None for error in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,6 +82,7 @@ class Settings:
     register_rate_limit: str = "5/hour"
     message_rate_limit: str = "30/minute;1000/day"
     collab_request_rate_limit: str = "10/minute;100/day"
+    jobs: JobSettings = field(default_factory=lambda: JobSettings())
 
     @property
     def production(self) -> bool:
@@ -139,6 +140,54 @@ class Settings:
             register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "5/hour",
             message_rate_limit=env.get("MESSAGE_RATE_LIMIT") or "30/minute;1000/day",
             collab_request_rate_limit=env.get("COLLAB_REQUEST_RATE_LIMIT") or "10/minute;100/day",
+            jobs=JobSettings.from_env(env),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobSettings:
+    """The job engine (jobs/) and what its jobs do.
+
+    ``worker``: run a worker inside each server process (``JOBS_WORKER=off`` when workers run
+    apart, as ``python app.py worker``). The scheduled refresh looks for due accounts on
+    ``refresh_cron`` and takes at most ``refresh_batch`` of them a run; an account is due again
+    after ``refresh_hot_seconds`` when its followers moved by ``hot_change_percent`` or more at
+    its last refresh, ``refresh_dormant_seconds`` when its owner has not been seen for
+    ``dormant_after_days``, else ``refresh_default_seconds``. Background work leaves the last
+    ``quota_reserve_percent`` of a provider's quota to users. Snapshots are all kept for
+    ``history_full_days``, then one a day per account until ``history_keep_days``.
+    """
+
+    worker: bool = True
+    shutdown_seconds: float = 10.0
+    refresh_cron: str = "*/5 * * * *"
+    refresh_batch: int = 50
+    refresh_hot_seconds: int = 3600
+    refresh_default_seconds: int = 86400
+    refresh_dormant_seconds: int = 604800
+    refresh_retry_seconds: int = 900
+    hot_change_percent: float = 1.0
+    dormant_after_days: int = 30
+    quota_reserve_percent: float = 10.0
+    history_full_days: int = 30
+    history_keep_days: int = 730
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> JobSettings:
+        return cls(
+            worker=_bool(env, "JOBS_WORKER", True),
+            shutdown_seconds=_float(env, "JOBS_SHUTDOWN_SECONDS", 10.0),
+            refresh_cron=_cron(env, "REFRESH_CRON", "*/5 * * * *"),
+            refresh_batch=max(1, _int(env, "REFRESH_BATCH", 50)),
+            refresh_hot_seconds=_int(env, "REFRESH_HOT_SECONDS", 3600),
+            refresh_default_seconds=_int(env, "REFRESH_DEFAULT_SECONDS", 86400),
+            refresh_dormant_seconds=_int(env, "REFRESH_DORMANT_SECONDS", 604800),
+            refresh_retry_seconds=_int(env, "REFRESH_RETRY_SECONDS", 900),
+            hot_change_percent=_float(env, "REFRESH_HOT_CHANGE_PERCENT", 1.0),
+            dormant_after_days=_int(env, "REFRESH_DORMANT_AFTER_DAYS", 30),
+            quota_reserve_percent=min(100.0, _float(env, "QUOTA_RESERVE_PERCENT", 10.0)),
+            history_full_days=_int(env, "HISTORY_FULL_DAYS", 30),
+            history_keep_days=_int(env, "HISTORY_KEEP_DAYS", 730),
         )
 
 
@@ -390,6 +439,16 @@ class ProviderSettings:
             refresh_rate_limit=env.get("PLATFORM_REFRESH_RATE_LIMIT") or "3/hour",
             lookup_rate_limit=env.get("PLATFORM_LOOKUP_RATE_LIMIT") or "60/minute",
         )
+
+
+def _cron(env: Mapping[str, str], name: str, default: str) -> str:
+    """A cron schedule: five fields, or six with seconds last."""
+    from croniter import croniter
+
+    value = (env.get(name) or default).strip()
+    if not croniter.is_valid(value):
+        raise SettingsError(f"{name} must be a cron schedule such as '*/5 * * * *', not {value!r}")
+    return value
 
 
 def _provider_preference(env: Mapping[str, str], platform: str) -> tuple[str, ...]:

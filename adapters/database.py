@@ -2,7 +2,8 @@
 
 Migrations run before the ORM is registered for serving. On PostgreSQL they run under a
 session-level advisory lock so that several instances starting together apply each migration
-exactly once; the others wait and then find nothing left to do.
+exactly once; the others wait and then find nothing left to do. The job engine's tables
+(procrastinate's own schema) are created under the same lock, once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate
+
+from adapters.job_queue import apply_job_schema
 
 log = logging.getLogger("creatorgraph.database")
 
@@ -31,6 +34,8 @@ async def apply_migrations(config: dict[str, Any]) -> None:
             await lock_conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
                 await _migrate(config)
+                if await apply_job_schema(lock_conn):
+                    log.info("created the job engine's tables")
             finally:
                 await lock_conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         finally:

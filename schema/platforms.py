@@ -163,6 +163,13 @@ class SocialAccount:
     )
     fetched_at: datetime | None = strawberry.field(description="When the provider was asked.")
     last_synced_at: datetime = strawberry.field(description="When the numbers last changed.")
+    last_refresh_error: RefreshError | None = strawberry.field(
+        description="Why the last scheduled refresh failed; null when it succeeded or none ran."
+    )
+    next_refresh_at: datetime | None = strawberry.field(
+        description="When the scheduled refresh fetches this account again; null when it is "
+        "not scheduled yet (numbers entered by hand are never refreshed)."
+    )
 
     @classmethod
     def from_model(cls, a: SocialAccountModel) -> SocialAccount:
@@ -190,7 +197,28 @@ class SocialAccount:
             provider=ops.ProviderName(a.provider) if a.provider else None,
             fetched_at=a.fetched_at,
             last_synced_at=a.synced_at,
+            last_refresh_error=RefreshError(
+                code=a.refresh_error_code,
+                message=a.refresh_error_message or "",
+                at=a.refresh_error_at,
+            )
+            if a.refresh_error_code and a.refresh_error_at
+            else None,
+            next_refresh_at=a.next_refresh_at if a.source != SyncSourceEnum.MANUAL else None,
         )
+
+
+@strawberry.type(
+    description="Why the last scheduled refresh of an account failed; cleared by the next "
+    "refresh that succeeds."
+)
+class RefreshError:
+    code: str = strawberry.field(
+        description="The error code, as in userErrors (QUOTA_EXCEEDED, NOT_FOUND, PRIVATE, "
+        "RATE_LIMITED, PROVIDER_UNAVAILABLE, PROVIDER_MISCONFIGURED, NOT_CONFIGURED, …)."
+    )
+    message: str = strawberry.field(description="What happened, in a sentence for the owner.")
+    at: datetime = strawberry.field(description="When the refresh failed.")
 
 
 @strawberry.type(description="What this server can do for one platform.")

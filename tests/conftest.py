@@ -47,6 +47,8 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "TRUSTED_PROXIES": "127.0.0.1",
         # Every test client shares 127.0.0.1: a budget per address would meter the suite.
         "QUERY_COST_BUDGET": "100000000/minute",
+        # Tests run the scheduled jobs themselves (tests/test_jobs.py), never behind each other.
+        "JOBS_WORKER": "off",
     }
     database_url = os.environ.get("DATABASE_URL")
     if database_url:

@@ -108,6 +108,11 @@ class QuotaExhausted(ProviderError):
     kind = ErrorKind.QUOTA_EXHAUSTED
 
 
+class QuotaReserved(QuotaExhausted):
+    """Background work stopped at the quota kept for users (resilience.background_reserve): the
+    provider still answers users, so nothing is blocked and no request was spent."""
+
+
 class RateLimited(ProviderError):
     kind = ErrorKind.RATE_LIMITED
 

@@ -46,7 +46,8 @@ class PlatformLookup:
         self.error_cache_seconds = error_cache_seconds
 
     def provider_names(self, platform: Platform) -> tuple[ProviderName, ...]:
-        return tuple(p.name for p in self.providers[platform])
+        # A provider with several keys is in the chain once per key, named once here.
+        return tuple(dict.fromkeys(p.name for p in self.providers[platform]))
 
     def configured(self, platform: Platform) -> bool:
         return bool(self.providers[platform])

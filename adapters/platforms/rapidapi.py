@@ -61,10 +61,11 @@ class RapidApiProvider(HttpProvider):
         )
         now = self.now()
         self.plan = rapidapi_plan(response.headers, now)
+        await self.guard.gate.observe(self.plan.limit, self.plan.remaining, self.plan.reset_at)
         if response.status_code == 200:
             body = self.json_body(response)
             if self.plan.exhausted and self.plan.reset_at is not None:
-                self.guard.quota.exhaust(self.plan.reset_at)
+                await self.guard.gate.exhaust(self.plan.reset_at)
             return body
         message = _message(response)
         if response.status_code == 429:

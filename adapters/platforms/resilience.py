@@ -2,6 +2,12 @@
 exponential backoff that honour ``Retry-After``, a circuit breaker that stops hammering a
 provider that keeps failing (and probes it again later), and a quota gate that skips a provider
 whose plan is used up until it resets (a monthly quota is not retried).
+
+The quota gate and the breaker's "open until" live in ``ProviderState`` — shared through Redis
+when the app has it — so one instance's discovery spares the others a request. Each gate is
+scoped to one provider *and key* (``scope``), so several keys of one provider are spent one
+after the other. Background work (the scheduled refresh) runs with ``background_reserve`` set:
+a key whose last known quota is down to that fraction is left to users.
 """
 
 from __future__ import annotations
@@ -11,17 +17,28 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from adapters.platforms.errors import ProviderError, ProviderUnavailable, QuotaExhausted
+from adapters.platforms.errors import (
+    ProviderError,
+    ProviderUnavailable,
+    QuotaExhausted,
+    QuotaReserved,
+)
+from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.types import ProviderName
 
 log = logging.getLogger("creatorgraph.providers")
 
 T = TypeVar("T")
 _random = secrets.SystemRandom()
+
+# The fraction of a provider's quota that background work must leave to users; set by the
+# scheduled refresh around its fetches, None (no reserve) for work a user asked for.
+background_reserve: ContextVar[float | None] = ContextVar("background_reserve", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +108,32 @@ class CircuitBreaker:
 
 @dataclass(slots=True)
 class QuotaGate:
-    """Remembers until when a provider's plan quota is exhausted, so no request is spent on it."""
+    """Remembers until when one provider key's plan quota is exhausted, so no request is spent on
+    it, and what its last answer said was left (for the background reserve)."""
 
-    exhausted_until: datetime | None = None
+    scope: str
+    state: ProviderState = field(default_factory=ProviderState)
 
-    def check(self, provider: ProviderName, now: datetime) -> None:
-        if self.exhausted_until is not None:
-            if now < self.exhausted_until:
-                raise QuotaExhausted(
-                    "The provider's quota is used up.",
-                    provider=provider,
-                    retry_at=self.exhausted_until,
-                )
-            self.exhausted_until = None
+    async def check(self, provider: ProviderName, now: datetime) -> None:
+        until = await self.state.blocked_until(f"quota:{self.scope}")
+        if until is not None and now < until:
+            raise QuotaExhausted(
+                "The provider's quota is used up.", provider=provider, retry_at=until
+            )
 
-    def exhaust(self, until: datetime) -> None:
-        self.exhausted_until = until
+    async def exhaust(self, until: datetime) -> None:
+        await self.state.block(f"quota:{self.scope}", until)
+
+    async def observe(
+        self, limit: int | None, remaining: int | None, resets_at: datetime | None
+    ) -> None:
+        if limit is not None and remaining is not None and limit > 0:
+            await self.state.record_quota(self.scope, limit, remaining, resets_at)
+
+    async def within_reserve(self, fraction: float) -> bool:
+        """True when the last known quota is down to ``fraction`` of the plan (or below)."""
+        reading = await self.state.quota(self.scope)
+        return reading is not None and reading.remaining <= reading.limit * fraction
 
 
 @dataclass(slots=True)
@@ -116,16 +143,37 @@ class Guard:
     provider: ProviderName
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
-    quota: QuotaGate = field(default_factory=QuotaGate)
+    quota: QuotaGate | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # "provider" or "provider:key-hash": what the quota gate and the shared breaker are about.
+    scope: str = ""
+    state: ProviderState = field(default_factory=ProviderState)
+
+    def __post_init__(self) -> None:
+        self.scope = self.scope or self.provider.value
+        if self.quota is None:
+            self.quota = QuotaGate(self.scope, self.state)
+
+    @property
+    def gate(self) -> QuotaGate:
+        assert self.quota is not None  # set in __post_init__
+        return self.quota
 
     async def run(self, exchange: Callable[[], Awaitable[T]]) -> T:
         attempt = 0
         while True:
             attempt += 1
             now = datetime.now(UTC)
-            self.quota.check(self.provider, now)
+            await self.gate.check(self.provider, now)
+            reserve = background_reserve.get()
+            if reserve is not None and await self.gate.within_reserve(reserve):
+                raise QuotaReserved(
+                    "The rest of the provider's quota is kept for users.", provider=self.provider
+                )
             wait = self.breaker.seconds_until_probe()
+            if wait is None:
+                shared = await self.state.blocked_until(f"breaker:{self.scope}")
+                wait = None if shared is None else (shared - now).total_seconds()
             if wait is not None:
                 raise ProviderUnavailable(
                     "The provider keeps failing; we are giving it a rest.",
@@ -135,28 +183,38 @@ class Guard:
             try:
                 result = await exchange()
             except ProviderUnavailable as error:
-                self.breaker.record_failure()
+                await self._failed()
                 if not self._should_retry(error, attempt) or not await self._back_off(
                     error, attempt
                 ):
                     raise
                 continue
             except QuotaExhausted as error:
-                self.breaker.record_success()
-                self.quota.exhaust(error.retry_at or now + timedelta(hours=1))
-                log.warning(
-                    "%s quota exhausted until %s", self.provider, self.quota.exhausted_until
-                )
+                await self._answered()
+                until = error.retry_at or now + timedelta(hours=1)
+                await self.gate.exhaust(until)
+                log.warning("%s quota exhausted until %s", self.scope, until)
                 raise
             except ProviderError as error:
-                self.breaker.record_success()  # it answered; the answer is just not good news
+                await self._answered()  # it answered; the answer is just not good news
                 if not self._should_retry(error, attempt) or not await self._back_off(
                     error, attempt
                 ):
                     raise
                 continue
-            self.breaker.record_success()
+            await self._answered()
             return result
+
+    async def _failed(self) -> None:
+        self.breaker.record_failure()
+        if self.breaker.is_open:  # opened or reopened: the others rest it as long
+            until = datetime.now(UTC) + timedelta(seconds=self.breaker.reset_seconds)
+            await self.state.block(f"breaker:{self.scope}", until)
+
+    async def _answered(self) -> None:
+        if self.breaker.is_open:
+            await self.state.unblock(f"breaker:{self.scope}")
+        self.breaker.record_success()
 
     def _should_retry(self, error: ProviderError, attempt: int) -> bool:
         return error.retryable and attempt < self.policy.attempts

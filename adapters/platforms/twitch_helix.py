@@ -1,7 +1,9 @@
 """Twitch Helix with an app access token (client credentials).
 
 The token is fetched once and cached until shortly before it expires; concurrent lookups share
-one token request. A 401 renews the token once, then fails as unauthorized. ``/users`` answers
+one token request, and instances share the token through the provider state (Redis when
+configured: an app token reads only public data, and every instance would fetch its own
+otherwise). A 401 renews the token once, then fails as unauthorized. ``/users`` answers
 ``{"data": []}`` for an unknown login; followers come from ``/channels/followers`` (``total`` is
 filled with an app token). Twitch has no "verified" flag (a partner is the closest) and no likes,
 so engagement is not available — the deprecated ``view_count`` is kept as total views only.
@@ -28,6 +30,9 @@ from adapters.platforms.resilience import Guard
 from adapters.platforms.types import CountPrecision, Platform, PlatformProfile, ProviderName
 
 TOKEN_RENEW_MARGIN_SECONDS = 300.0
+# How long an instance uses a token it read from the shared state before reading it again
+# (another instance may have renewed it).
+SHARED_TOKEN_RECHECK_SECONDS = 60.0
 
 
 class TwitchHelixProvider(HttpProvider):
@@ -130,6 +135,9 @@ class TwitchHelixProvider(HttpProvider):
             headers={"Authorization": f"Bearer {token}", "Client-Id": self.client_id},
         )
         self.limits = twitch_limits(response.headers, self.now())
+        await self.guard.gate.observe(
+            self.limits.limit, self.limits.remaining, self.limits.reset_at
+        )
         return response
 
     async def _app_token(self, stale: str | None = None) -> str:
@@ -140,6 +148,12 @@ class TwitchHelixProvider(HttpProvider):
             if fresh and (stale is None or self._token != stale):
                 assert self._token is not None
                 return self._token
+            shared_name = f"twitch-app-token:{self.guard.scope}"
+            shared = await self.guard.state.get(shared_name)
+            if shared is not None and shared != stale:
+                self._token = shared
+                self._token_renew_at = time.monotonic() + SHARED_TOKEN_RECHECK_SECONDS
+                return shared
             self.token_requests += 1
             response = await self.send(
                 "POST",
@@ -162,4 +176,5 @@ class TwitchHelixProvider(HttpProvider):
             margin = min(TOKEN_RENEW_MARGIN_SECONDS, expires_in / 10)
             self._token = token
             self._token_renew_at = time.monotonic() + expires_in - margin
+            await self.guard.state.set(shared_name, token, expires_in - margin)
             return token

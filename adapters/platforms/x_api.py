@@ -91,6 +91,9 @@ class XApiProvider(HttpProvider):
         )
         now = self.now()
         self.limits = x_limits(response.headers, now)
+        await self.guard.gate.observe(
+            self.limits.limit, self.limits.remaining, self.limits.reset_at
+        )
         if response.status_code == 429:
             body = _maybe_json(response)
             if dig(body, "title") == "UsageCapExceeded" or dig(body, "type") == _USAGE_CAPPED_TYPE:

@@ -46,6 +46,8 @@ class FakeRapidApi(FakeProvider, ABC):
     def __init__(self) -> None:
         super().__init__()
         self.remaining = 499
+        # Further keys the gateway accepts, whose monthly quota is already used up.
+        self.spent_keys: set[str] = set()
 
     def routes(self) -> list[Route]:
         return [Route(self.path, self.lookup)]
@@ -72,6 +74,8 @@ class FakeRapidApi(FakeProvider, ABC):
                     401,
                 ),
             )
+        if key in self.spent_keys and request.headers.get("x-rapidapi-host") == self.host:
+            return await self.answer(handle, lambda: monthly_quota(reset_seconds=3600))
         if key != RAPIDAPI_KEY or request.headers.get("x-rapidapi-host") != self.host:
             return await self.answer(
                 handle, lambda: json_reply({"message": "You are not subscribed to this API."}, 403)
