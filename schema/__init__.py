@@ -23,7 +23,7 @@ from schema.error_codes import (
     HideSuggestionsExecutionContext,
     SchemaWithErrorCodes,
 )
-from schema.extensions import MaskAndLogErrors, SubscriptionsOverWebSocket
+from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocket
 from schema.limit_rules import mutation_limit_rules
 from schema.node import Node, decode_id
 from schema.platforms import PlatformMutation, PlatformQuery
@@ -106,7 +106,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(limit_rules),
         lambda: ClientErrorRules(hide_suggestions=not settings.introspection),
         lambda: QueryLimits(query_limits, documents),
-        MaskAndLogErrors,
+        MaskErrorsWithRequestId,
         SubscriptionsOverWebSocket,
     ]
     if not settings.introspection:
