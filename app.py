@@ -33,6 +33,7 @@ import rest
 from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
+from adapters.metrics import Metrics
 from adapters.passwords import PasswordHasher
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
@@ -47,6 +48,7 @@ from settings import Settings, tortoise_config
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
+from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.refusals import JsonRefusals
 
@@ -61,11 +63,17 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = LiveTransportHandler
 
     def __init__(
-        self, schema: Any, *, hub: SubscriptionHub, live_limits: LiveLimits, **options: Any
+        self,
+        schema: Any,
+        *,
+        hub: SubscriptionHub,
+        live_limits: LiveLimits,
+        metrics: Metrics,
+        **options: Any,
     ) -> None:
         super().__init__(schema, **options)
         self.websocket_adapter_class = functools.partial(
-            LiveWebSocketAdapter, hub=hub, limits=live_limits
+            LiveWebSocketAdapter, hub=hub, limits=live_limits, metrics=metrics
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -101,11 +109,14 @@ async def health(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     config = tortoise_config(settings.database_url)
-    hub = SubscriptionHub()
+    # This app's metrics, in a registry of its own (tests run many apps in one process).
+    metrics = Metrics()
+    hub = SubscriptionHub(metrics=metrics)
     graphql = GraphQLApp(
         build_schema(settings),
         hub=hub,
         live_limits=LiveLimits.from_settings(settings),
+        metrics=metrics,
         graphql_ide="graphiql" if settings.graphiql else None,
         # Websocket handshakes from other origins: only these (web/cors.py for HTTP).
         allowed_origins=settings.cors_origins,
@@ -131,9 +142,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             providers = settings.providers
             provider_http = build_http_client(providers)
             platform_cache = (
-                Cache.redis(redis_client, "creatorgraph:platforms", providers.lock_seconds)
+                Cache.redis(
+                    redis_client, "creatorgraph:platforms", providers.lock_seconds, metrics=metrics
+                )
                 if redis_client
-                else Cache.memory("creatorgraph:platforms")
+                else Cache.memory("creatorgraph:platforms", metrics=metrics)
             )
             services = Services(
                 tokens=TokenIssuer(
@@ -144,17 +157,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     settings.refresh_token_seconds,
                 ),
                 passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
-                sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync"),
-                sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, redis_client, "sign-in"),
+                sync_limiter=RateLimiter(
+                    settings.sync_rate_limit, redis_client, "sync", metrics=metrics
+                ),
+                sign_in_limiter=RateLimiter(
+                    settings.sign_in_rate_limit, redis_client, "sign-in", metrics=metrics
+                ),
                 broker=broker,
-                platforms=build_platform_lookup(providers, provider_http, platform_cache),
+                platforms=build_platform_lookup(providers, provider_http, platform_cache, metrics),
                 platform_refresh_limiter=RateLimiter(
-                    providers.refresh_rate_limit, redis_client, "platform-refresh"
+                    providers.refresh_rate_limit, redis_client, "platform-refresh", metrics=metrics
                 ),
                 platform_lookup_limiter=RateLimiter(
-                    providers.lookup_rate_limit, redis_client, "platform-lookup"
+                    providers.lookup_rate_limit, redis_client, "platform-lookup", metrics=metrics
                 ),
-                query_budget=QueryBudget(settings.query_cost_budget, redis_client),
+                query_budget=QueryBudget(settings.query_cost_budget, redis_client, metrics=metrics),
+                metrics=metrics,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
@@ -177,6 +195,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
+            metrics_route(metrics, settings.metrics_token, production=settings.production),
             *rest.routes,
             *(asset_routes() if settings.graphiql else []),
         ],

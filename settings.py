@@ -68,6 +68,9 @@ class Settings:
     max_query_cost: int = 2000
     query_cost_budget: str = "12000/minute"
     max_repeated_mutations: int = 5
+    # The bearer token /metrics asks for (web/metrics.py); without one, /metrics is open in
+    # development and test and refused in production.
+    metrics_token: str | None = None
 
     @property
     def production(self) -> bool:
@@ -120,6 +123,7 @@ class Settings:
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
+            metrics_token=env.get("METRICS_TOKEN") or None,
         )
 
 

@@ -11,14 +11,25 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
+from adapters.metrics import Metrics
+
 
 class RateLimiter:
-    def __init__(self, rate: str, redis: Redis | None = None, namespace: str = "rl") -> None:
+    def __init__(
+        self,
+        rate: str,
+        redis: Redis | None = None,
+        namespace: str = "rl",
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         """``redis``: the process's client. ``limits`` wraps its connection pool in a client
         object of its own (it cannot take a client), so the limiter opens no connections of
-        its own; the URI it still requires is only parsed, never dialled."""
+        its own; the URI it still requires is only parsed, never dialled. Refusals are counted
+        in ``metrics`` under the namespace, here, whichever operation asked."""
         self.item: RateLimitItem = parse(rate)
         self._namespace = namespace
+        self.metrics = metrics or Metrics()
         self._storage: Storage
         if redis is not None:
             self._storage = RedisStorage(
@@ -42,6 +53,7 @@ class RateLimiter:
         succeed (at least 1)."""
         if await self._limiter.hit(self.item, self._namespace, key):
             return None
+        self.metrics.refused(self._namespace)
         stats = await self._limiter.get_window_stats(self.item, self._namespace, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.broker import Broker
+from adapters.metrics import Metrics
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
@@ -24,3 +25,4 @@ class Services:
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
     platform_lookup_limiter: RateLimiter  # uncached lookups per user
     query_budget: QueryBudget  # query cost per client over time
+    metrics: Metrics  # the app's Prometheus metrics (adapters/metrics.py)

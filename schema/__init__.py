@@ -26,6 +26,7 @@ from schema.error_codes import (
 from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocket
 from schema.limit_rules import mutation_limit_rules
 from schema.node import Node, decode_id
+from schema.operation_observer import ObserveOperations
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
 from schema.query_limits import QueryLimits, QueryLimitSettings
@@ -108,6 +109,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: QueryLimits(query_limits, documents),
         MaskErrorsWithRequestId,
         SubscriptionsOverWebSocket,
+        # After the masking extension, so it leaves first and sees the errors unmasked.
+        ObserveOperations,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

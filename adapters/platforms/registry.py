@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from adapters.cache import Cache
+from adapters.metrics import Metrics
 from adapters.platforms.apify_instagram import InstagramApifyProvider
 from adapters.platforms.instagram_graph import InstagramGraphProvider
 from adapters.platforms.lookup import PlatformLookup
@@ -119,7 +120,10 @@ def _(credential: str | None) -> str:
 
 
 def build_platform_lookup(
-    settings: ProviderSettings, http: httpx.AsyncClient, cache: Cache
+    settings: ProviderSettings,
+    http: httpx.AsyncClient,
+    cache: Cache,
+    metrics: Metrics | None = None,
 ) -> PlatformLookup:
     return PlatformLookup(
         build_providers(settings, http),
@@ -127,4 +131,5 @@ def build_platform_lookup(
         cache_seconds=settings.cache_seconds,
         negative_cache_seconds=settings.negative_cache_seconds,
         error_cache_seconds=settings.error_cache_seconds,
+        metrics=metrics,
     )
