@@ -45,9 +45,11 @@ from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
+from web.access_log import AccessLogMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
+from web.logs import configure_logging
 from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.refusals import JsonRefusals
@@ -200,6 +202,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(AccessLogMiddleware, metrics=metrics),
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
@@ -218,8 +221,9 @@ def main(argv: list[str] | None = None) -> None:
         choices=["serve", "migrate", "makemigrations", "schema"],
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO)  # until the settings say how (they may log)
     settings = Settings.from_env()
+    configure_logging(settings)
     if args.command == "migrate":
         asyncio.run(apply_migrations(tortoise_config(settings.database_url)))
     elif args.command == "makemigrations":
@@ -238,7 +242,8 @@ def main(argv: list[str] | None = None) -> None:
             host=settings.host,
             port=settings.port,
             proxy_headers=True,
-            log_level="info",
+            log_config=None,  # uvicorn's loggers go through ours (web/logs.py)
+            access_log=False,  # one access line per request is ours (web/access_log.py)
             ws_max_size=settings.ws_max_message_bytes,
         )
 
