@@ -4,13 +4,17 @@ set, with label values that clients cannot multiply."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.broker import SubscriberDropped
 from adapters.metrics import OTHER, UNNAMED, Metrics
 from adapters.ratelimit import RateLimiter
 from app import create_app
+from live.hub import HubSubscriber, SubscriptionHub, TopicGroup
 from settings import Settings
 from tests.conftest import Account, GraphQLClient, RunningServer, server_environment
 from tests.fakes import FakeProviders
@@ -134,6 +138,46 @@ async def test_metrics_gauge_websockets_and_subscriptions(
     )
     response = await http.get("/metrics")
     assert "# TYPE creatorgraph_subscriber_drops_total counter" in response.text
+
+
+class _LaggingBroker:
+    """A broker that has already dropped its subscriber for falling behind."""
+
+    @asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        raise SubscriberDropped(topic)
+        yield  # an async context manager's shape
+
+    async def publish(self, topic: str, message: bytes) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+class _Sink:
+    def send_frame(self, frame: str) -> None:
+        pass
+
+
+async def test_subscribers_the_broker_drops_are_counted():
+    metrics = Metrics()
+    hub = SubscriptionHub(metrics=metrics)
+
+    async def decode(raw: bytes) -> object:
+        return raw
+
+    key = ("topic", None, "q", b"{}", None)
+    group = TopicGroup(hub, key, None, decode, None, None)  # type: ignore[arg-type]  # never runs
+    subscribers = [HubSubscriber(str(n), _Sink()) for n in range(3)]
+    for subscriber in subscribers:
+        group.subscribers[subscriber] = None
+    group.start(_LaggingBroker())
+    assert group.task is not None
+    await group.task
+    assert all(s.ended.result()[0]["extensions"]["code"] == "LAGGED" for s in subscribers)
+    found = samples(metrics.exposition().decode())
+    assert value(found, "creatorgraph_subscriber_drops_total", reason="broker") == 3
 
 
 def test_operation_names_cannot_multiply_series():
