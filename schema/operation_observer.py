@@ -16,7 +16,9 @@ from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from schema.document_limits import DOCUMENT_TOO_LARGE, TOO_MANY_SELECTIONS
@@ -25,6 +27,10 @@ from schema.limit_rules import TOO_MANY_PASSWORD_MUTATIONS, TOO_MANY_REPEATED_MU
 from schema.operation_record import OperationRecord
 from schema.query_limits import QUERY_TOO_COMPLEX, RATE_LIMITED
 from schema.subscriptions import TopicBinding
+
+# What Strawberry raises for a request it cannot run (no query, an operation name the document
+# lacks, a mutation over GET): the view answers them with a 400 or 405, the client's mistake.
+REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 REFUSAL_CODES = frozenset(
     {
@@ -85,12 +91,15 @@ class ObserveOperations(SchemaExtension):
         ):
             return  # the hub executing the document for an event
         result = execution.result
-        errors = list(execution.pre_execution_errors or [])
-        if raised is not None:
-            errors.append(raised if isinstance(raised, GraphQLError) else _as_error(raised))
-        elif result is not None and result.errors and not errors:
-            errors = list(result.errors)
-        record.outcome = outcome_of(errors, result.data if result is not None else None)
+        if isinstance(raised, REQUEST_ERRORS):
+            record.outcome = "client_error"
+        else:
+            errors = list(execution.pre_execution_errors or [])
+            if raised is not None:
+                errors.append(raised if isinstance(raised, GraphQLError) else _as_error(raised))
+            elif not errors and result is not None and result.errors:
+                errors = list(result.errors)
+            record.outcome = outcome_of(errors, result.data if result is not None else None)
         record.user_id = getattr(context, "known_user_id", None)
         services = getattr(context, "services", None)
         if services is not None:

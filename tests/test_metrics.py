@@ -61,6 +61,8 @@ async def test_metrics_count_operations_by_name_and_outcome(
     assert refused["socialSync"]["userErrors"]
     unauthenticated = await gql.post("query Who { viewer { id } }", token="not-a-token")
     assert unauthenticated["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    unknown = {"query": "query A { __typename }", "operationName": "Missing"}
+    assert (await http.post("/graphql", json=unknown)).status_code == 400
     too_large = await http.post("/graphql", content=b"x" * 300_000)
     assert too_large.status_code == 413
     after = await scrape(http)
@@ -72,6 +74,7 @@ async def test_metrics_count_operations_by_name_and_outcome(
     assert grew(operations, operation="Probe", outcome="ok") == 1
     assert grew(operations, operation="Sync", outcome="user_error") == 1
     assert grew(operations, operation="Who", outcome="client_error") == 1
+    assert grew(operations, operation="Missing", outcome="client_error") == 1
     assert grew(operations, operation=UNNAMED, outcome="refused") == 1
     histogram = "creatorgraph_graphql_operation_duration_seconds_count"
     assert grew(histogram, type="query") >= 2 and grew(histogram, type="mutation") >= 1
