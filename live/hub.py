@@ -206,7 +206,8 @@ class SubscriptionHub:
         group, subscriber.group = subscriber.group, None
         if group is None:
             return
-        if group.subscribers.pop(subscriber, False) is None:
+        if subscriber in group.subscribers:
+            del group.subscribers[subscriber]
             self.metrics.subscriptions.dec()
         if not group.subscribers:
             self._forget(group)
