@@ -38,6 +38,7 @@ from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.job_queue import run_all_once
+from adapters.metrics import Metrics
 from adapters.passwords import PasswordHasher
 from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.registry import build_http_client, build_platform_lookup
@@ -51,10 +52,13 @@ from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
+from web.access_log import AccessLogMiddleware
 from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
+from web.logs import configure_logging
+from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.refusals import JsonRefusals
 
@@ -69,11 +73,17 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = LiveTransportHandler
 
     def __init__(
-        self, schema: Any, *, hub: SubscriptionHub, live_limits: LiveLimits, **options: Any
+        self,
+        schema: Any,
+        *,
+        hub: SubscriptionHub,
+        live_limits: LiveLimits,
+        metrics: Metrics,
+        **options: Any,
     ) -> None:
         super().__init__(schema, **options)
         self.websocket_adapter_class = functools.partial(  # type: ignore[assignment]  # the base view takes any adapter factory; strawberry.asgi narrows it to its class
-            LiveWebSocketAdapter, hub=hub, limits=live_limits
+            LiveWebSocketAdapter, hub=hub, limits=live_limits, metrics=metrics
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -109,11 +119,14 @@ async def health(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     config = tortoise_config(settings.database_url)
-    hub = SubscriptionHub()
+    # This app's metrics, in a registry of its own (tests run many apps in one process).
+    metrics = Metrics()
+    hub = SubscriptionHub(metrics=metrics)
     graphql = GraphQLApp(
         build_schema(settings),
         hub=hub,
         live_limits=LiveLimits.from_settings(settings),
+        metrics=metrics,
         graphql_ide="graphiql" if settings.graphiql else None,
         # Websocket handshakes from other origins: only these (web/cors.py for HTTP).
         allowed_origins=settings.cors_origins,
@@ -139,9 +152,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             providers = settings.providers
             provider_http = build_http_client(providers)
             platform_cache = (
-                Cache.redis(redis_client, "creatorgraph:platforms", providers.lock_seconds)
+                Cache.redis(
+                    redis_client, "creatorgraph:platforms", providers.lock_seconds, metrics=metrics
+                )
                 if redis_client
-                else Cache.memory("creatorgraph:platforms")
+                else Cache.memory("creatorgraph:platforms", metrics=metrics)
             )
             services = Services(
                 tokens=TokenIssuer(
@@ -152,29 +167,46 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     settings.refresh_token_seconds,
                 ),
                 passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
-                sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync"),
-                sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, redis_client, "sign-in"),
+                sync_limiter=RateLimiter(
+                    settings.sync_rate_limit, redis_client, "sync", metrics=metrics
+                ),
+                sign_in_limiter=RateLimiter(
+                    settings.sign_in_rate_limit, redis_client, "sign-in", metrics=metrics
+                ),
                 sign_in_address_limiter=RateLimiter(
-                    settings.sign_in_address_rate_limit, redis_client, "sign-in-address"
+                    settings.sign_in_address_rate_limit,
+                    redis_client,
+                    "sign-in-address",
+                    metrics=metrics,
                 ),
                 register_limiter=RateLimiter(
-                    settings.register_rate_limit, redis_client, "register"
+                    settings.register_rate_limit, redis_client, "register", metrics=metrics
                 ),
                 broker=broker,
                 platforms=build_platform_lookup(
-                    providers, provider_http, platform_cache, ProviderState(redis_client)
+                    providers,
+                    provider_http,
+                    platform_cache,
+                    ProviderState(redis_client),
+                    metrics=metrics,
                 ),
                 platform_refresh_limiter=RateLimiter(
-                    providers.refresh_rate_limit, redis_client, "platform-refresh"
+                    providers.refresh_rate_limit, redis_client, "platform-refresh", metrics=metrics
                 ),
                 platform_lookup_limiter=RateLimiter(
-                    providers.lookup_rate_limit, redis_client, "platform-lookup"
+                    providers.lookup_rate_limit, redis_client, "platform-lookup", metrics=metrics
                 ),
-                query_budget=QueryBudget(settings.query_cost_budget, redis_client),
-                message_limiter=RateLimiter(settings.message_rate_limit, redis_client, "message"),
+                query_budget=QueryBudget(settings.query_cost_budget, redis_client, metrics=metrics),
+                message_limiter=RateLimiter(
+                    settings.message_rate_limit, redis_client, "message", metrics=metrics
+                ),
                 collab_request_limiter=RateLimiter(
-                    settings.collab_request_rate_limit, redis_client, "collab-request"
+                    settings.collab_request_rate_limit,
+                    redis_client,
+                    "collab-request",
+                    metrics=metrics,
                 ),
+                metrics=metrics,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
@@ -207,10 +239,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
+            metrics_route(metrics, settings.metrics_token, production=settings.production),
             *rest.routes,
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(AccessLogMiddleware, metrics=metrics),
             Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
@@ -233,8 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if (args.command == "jobs") != (args.action is not None):
         parser.error("`jobs` takes one action, `run-due`; no other command takes one")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO)  # until the settings say how (they may log)
     settings = Settings.from_env()
+    configure_logging(settings)
     if args.command == "migrate":
         asyncio.run(apply_migrations(tortoise_config(settings.database_url)))
     elif args.command == "makemigrations":
@@ -260,7 +295,8 @@ def main(argv: list[str] | None = None) -> None:
             # own handling would rewrite the peer from X-Forwarded-For (trusting 127.0.0.1 by
             # default) before we see it.
             proxy_headers=False,
-            log_level="info",
+            log_config=None,  # uvicorn's loggers go through ours (web/logs.py)
+            access_log=False,  # one access line per request is ours (web/access_log.py)
             ws_max_size=settings.ws_max_message_bytes,
         )
 

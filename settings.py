@@ -83,6 +83,12 @@ class Settings:
     message_rate_limit: str = "30/minute;1000/day"
     collab_request_rate_limit: str = "10/minute;100/day"
     jobs: JobSettings = field(default_factory=lambda: JobSettings())
+    # Operators (web/metrics.py, web/logs.py): the bearer token /metrics asks for (without one,
+    # /metrics is open in development and test and refused in production), and the log format:
+    # "json" (one object per line) or "text".
+    metrics_token: str | None = None
+    log_format: str = "text"
+    log_level: str = "INFO"
 
     @property
     def production(self) -> bool:
@@ -135,6 +141,13 @@ class Settings:
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            log_format=_choice(
+                env, "LOG_FORMAT", ("text", "json"), "json" if production else "text"
+            ),
+            log_level=_choice(
+                env, "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
+            ),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             sign_in_address_rate_limit=env.get("SIGN_IN_ADDRESS_RATE_LIMIT") or "30/minute",
             register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "5/hour",
@@ -317,6 +330,23 @@ def _canonical_origin(entry: str) -> str | None:
     default_port = {"http": 80, "https": 443}[parts.scheme]
     suffix = f":{port}" if port is not None and port != default_port else ""
     return f"{parts.scheme}://{host}{suffix}"
+
+
+def _choice(
+    env: Mapping[str, str],
+    name: str,
+    choices: tuple[str, ...],
+    default: str,
+    *,
+    upper: bool = False,
+) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    value = raw.upper() if upper else raw.lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

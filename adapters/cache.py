@@ -25,6 +25,8 @@ from aiocache.base import BaseCache
 from aiocache.serializers import BaseSerializer
 from redis.asyncio import ConnectionPool, Redis
 
+from adapters.metrics import Metrics
+
 log = logging.getLogger("creatorgraph.cache")
 T = TypeVar("T")
 
@@ -72,8 +74,10 @@ class Cache:
         lock_seconds: float = 15.0,
         poll_seconds: float = 0.01,
         owned_client: Redis | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.backend = backend
+        self.metrics = metrics or Metrics()  # hits and misses of get_or_load, by namespace
         self.distributed = distributed
         self._owned_client = owned_client  # closed with the cache; a shared one is not
         self.lock_seconds = lock_seconds
@@ -81,19 +85,30 @@ class Cache:
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
 
     @classmethod
-    def memory(cls, namespace: str = "cg") -> Cache:
+    def memory(cls, namespace: str = "cg", *, metrics: Metrics | None = None) -> Cache:
         return cls(
             # No per-operation timeout: in-process operations cannot hang, and aiocache would
             # wrap each in asyncio.wait_for.
             SimpleMemoryCache(serializer=_BytesSerializer(), namespace=namespace, timeout=None),
             distributed=False,
+            metrics=metrics,
         )
 
     @classmethod
-    def redis(cls, client: Redis, namespace: str = "cg", lock_seconds: float = 15.0) -> Cache:
+    def redis(
+        cls,
+        client: Redis,
+        namespace: str = "cg",
+        lock_seconds: float = 15.0,
+        *,
+        metrics: Metrics | None = None,
+    ) -> Cache:
         """A cache over the process's Redis client, opening no connections of its own."""
         return cls(
-            _shared_redis_backend(client, namespace), distributed=True, lock_seconds=lock_seconds
+            _shared_redis_backend(client, namespace),
+            distributed=True,
+            lock_seconds=lock_seconds,
+            metrics=metrics,
         )
 
     @classmethod
@@ -110,8 +125,20 @@ class Cache:
     # skipped (logged), so lookups still work, only uncached.
 
     async def get(self, key: str) -> bytes | None:
+        """The cached value; a value found counts as a hit (a miss counts in get_or_load, which
+        then loads: a caller that only peeks has not missed anything yet)."""
+        value = await self._read(key)
+        if value is not None:
+            self.metrics.cache_lookup(self.namespace, hit=True)
+        return value
+
+    async def _read(self, key: str) -> bytes | None:
         value = await self._quietly(self.backend.get(key), None, "get")
         return value if isinstance(value, bytes) else None
+
+    @property
+    def namespace(self) -> str:
+        return str(self.backend.namespace or "")
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         # A float TTL is sent as PSETEX (millisecond precision; SETEX is deprecated in redis-py).
@@ -135,6 +162,7 @@ class Cache:
             hit = await self.get(key)
             if hit is not None:
                 return hit
+            self.metrics.cache_lookup(self.namespace, hit=False)
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.create_task(self._load(key, load, refresh))
@@ -159,7 +187,7 @@ class Cache:
             if await self._acquire(lock, token):
                 try:
                     if not refresh:
-                        hit = await self.get(key)  # filled between our miss and our lock
+                        hit = await self._read(key)  # filled between our miss and our lock
                         if hit is not None:
                             return hit
                     return await self._load_and_store(key, load)
@@ -190,7 +218,7 @@ class Cache:
             held = await self._quietly(self.backend.exists(lock), False, "exists")
             if refresh and held:
                 continue
-            value = await self.get(key)
+            value = await self._read(key)
             if value is not None:
                 return value
             if not held:

@@ -17,6 +17,8 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 
+from adapters.metrics import Metrics
+
 
 @dataclass(frozen=True, slots=True)
 class BudgetState:
@@ -26,10 +28,14 @@ class BudgetState:
 
 
 class QueryBudget:
-    def __init__(self, rate: str, redis: Redis | None = None) -> None:
+    def __init__(
+        self, rate: str, redis: Redis | None = None, *, metrics: Metrics | None = None
+    ) -> None:
         """``redis``: the process's client, whose connection pool the budget borrows (as the
-        rate limiters do, adapters/ratelimit.py): no connections of its own."""
+        rate limiters do, adapters/ratelimit.py): no connections of its own. Refusals are
+        counted in ``metrics`` as the ``query-cost`` limiter."""
         self.item: RateLimitItem = parse(rate)
+        self.metrics = metrics or Metrics()
         self._storage: Storage
         if redis is not None:
             self._storage = RedisStorage(
@@ -61,6 +67,7 @@ class QueryBudget:
         stats = await self._limiter.get_window_stats(self.item, "query-cost", client)
         if allowed:
             return BudgetState(True, stats.remaining, 0)
+        self.metrics.refused("query-cost")
         missing = max(1, points - stats.remaining)
         return BudgetState(False, stats.remaining, max(1, math.ceil(missing / self.restore_rate)))
 

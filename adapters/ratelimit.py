@@ -11,18 +11,29 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
+from adapters.metrics import Metrics
+
 
 class RateLimiter:
-    def __init__(self, rate: str, redis: Redis | None = None, namespace: str = "rl") -> None:
+    def __init__(
+        self,
+        rate: str,
+        redis: Redis | None = None,
+        namespace: str = "rl",
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         """``rate``: one limit ("10/minute") or several that all hold ("30/minute;1000/day").
         ``redis``: the process's client. ``limits`` wraps its connection pool in a client
         object of its own (it cannot take a client), so the limiter opens no connections of
-        its own; the URI it still requires is only parsed, never dialled."""
+        its own; the URI it still requires is only parsed, never dialled. Refusals are counted
+        in ``metrics`` under the namespace, here, whichever operation asked."""
         # Shortest window first: a burst is refused by the minute before it eats into the day.
         self.items: tuple[RateLimitItem, ...] = tuple(
             sorted(parse_many(rate), key=lambda item: item.get_expiry())
         )
         self._namespace = namespace
+        self.metrics = metrics or Metrics()
         self._storage: Storage
         if redis is not None:
             self._storage = RedisStorage(
@@ -48,6 +59,7 @@ class RateLimiter:
         A refused use is not counted against the longer limits it did not reach."""
         for item in self.items:
             if not await self._limiter.hit(item, self._namespace, key):
+                self.metrics.refused(self._namespace)
                 return await self._retry_after(key)
         return None
 

@@ -25,6 +25,7 @@ from graphql import GraphQLFormattedError
 from strawberry.types.graphql import OperationType
 
 from adapters.broker import Broker, SubscriberDropped
+from adapters.metrics import Metrics
 from schema.loaders import Loaders
 from schema.subscriptions import Decoder, TopicBinding
 
@@ -112,6 +113,7 @@ class TopicGroup:
             raise
         except SubscriberDropped:
             log.warning("subscribers of %s fell behind the broker; ending them", self.topic)
+            self.hub.metrics.subscriber_dropped("broker", len(self.subscribers))
             self._fail("Events arrived faster than they could be sent; subscribe again.", "LAGGED")
         except Exception:
             log.exception("subscription group for %s failed", self.topic)
@@ -156,9 +158,10 @@ class TopicGroup:
 class SubscriptionHub:
     """The groups of one server process, created on first use and gone with their last member."""
 
-    def __init__(self, ready_timeout: float = 10.0) -> None:
+    def __init__(self, ready_timeout: float = 10.0, *, metrics: Metrics | None = None) -> None:
         self._groups: dict[GroupKey, TopicGroup] = {}
         self._ready_timeout = ready_timeout
+        self.metrics = metrics or Metrics()  # the subscriptions gauge, drops by the broker
 
     async def attach(
         self,
@@ -189,6 +192,7 @@ class SubscriptionHub:
             group.start(context.services.broker)
         group.subscribers[subscriber] = None
         subscriber.group = group
+        self.metrics.subscriptions.inc()
         try:
             async with asyncio.timeout(self._ready_timeout):
                 await asyncio.shield(group.ready)
@@ -203,7 +207,9 @@ class SubscriptionHub:
         group, subscriber.group = subscriber.group, None
         if group is None:
             return
-        group.subscribers.pop(subscriber, None)
+        if subscriber in group.subscribers:
+            del group.subscribers[subscriber]
+            self.metrics.subscriptions.dec()
         if not group.subscribers:
             self._forget(group)
             if group.task is not None:

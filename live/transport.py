@@ -82,6 +82,8 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
         self._outbox = ConnectionOutbox(
             self.socket.ws.send_text, self.socket.limits.send_queue_frames, self._drop
         )
+        connections = self.socket.metrics.websocket_connections
+        connections.inc()
         try:
             await super().handle()
         except asyncio.CancelledError:
@@ -89,6 +91,7 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
                 raise
             self._task.uncancel()  # our own drop: end the connection quietly
         finally:
+            connections.dec()
             self._outbox.close()
             if self._expiry is not None:
                 self._expiry.cancel()
@@ -100,6 +103,7 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
             return
         self._dropped = True
         log.warning("dropped a websocket that stopped reading its events")
+        self.socket.metrics.subscriber_dropped("outbox")
         if self._task is not None:
             self._task.cancel()
 

@@ -19,6 +19,7 @@ from strawberry.http.exceptions import (
 if TYPE_CHECKING:
     from strawberry.http.async_base_view import AsyncBaseHTTPView
 
+    from adapters.metrics import Metrics
     from live.hub import SubscriptionHub
     from settings import Settings
 
@@ -40,7 +41,8 @@ class LiveLimits:
 
 class LiveWebSocketAdapter(ASGIWebSocketAdapter):
     """Text frames out (graphql-ws clients need them), and a cap on what comes in. The view
-    builds one per connection with the process's hub and limits (``functools.partial``)."""
+    builds one per connection with the process's hub, limits and metrics
+    (``functools.partial``)."""
 
     def __init__(
         self,
@@ -50,10 +52,12 @@ class LiveWebSocketAdapter(ASGIWebSocketAdapter):
         *,
         hub: SubscriptionHub,
         limits: LiveLimits,
+        metrics: Metrics,
     ) -> None:
         super().__init__(view, request, response)
         self.hub = hub
         self.limits = limits
+        self.metrics = metrics
 
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False

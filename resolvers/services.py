@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.broker import Broker
+from adapters.metrics import Metrics
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
@@ -28,3 +29,4 @@ class Services:
     query_budget: QueryBudget  # query cost per client over time
     message_limiter: RateLimiter  # chat messages per user
     collab_request_limiter: RateLimiter  # collaboration requests per user
+    metrics: Metrics  # the app's Prometheus metrics (adapters/metrics.py)

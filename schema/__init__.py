@@ -26,9 +26,10 @@ from schema.error_codes import (
     HideSuggestionsExecutionContext,
     SchemaWithErrorCodes,
 )
-from schema.extensions import MaskAndLogErrors, SubscriptionsOverWebSocket
+from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocket
 from schema.limit_rules import mutation_limit_rules
 from schema.node import Node, decode_id
+from schema.operation_observer import ObserveOperations
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
 from schema.query_limits import QueryLimits, QueryLimitSettings
@@ -109,8 +110,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(limit_rules),
         lambda: ClientErrorRules(hide_suggestions=not settings.introspection),
         lambda: QueryLimits(query_limits, documents),
-        MaskAndLogErrors,
+        MaskErrorsWithRequestId,
         SubscriptionsOverWebSocket,
+        # After the masking extension, so it leaves first and sees the errors unmasked.
+        ObserveOperations,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -16,6 +16,7 @@ from resolvers.errors import NotAuthenticatedError
 from resolvers.services import Services
 from schema.errors import unauthenticated
 from schema.loaders import Loaders
+from schema.operation_record import OperationRecord
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class Context:
     request_id: str
     authorization: str | None
     loaders: Loaders = field(default_factory=Loaders)
+    operation: OperationRecord | None = None  # set per operation (schema/operation_observer.py)
     _viewer: User | None = None
     _viewer_error: str | None = None
     _resolved: bool = False
@@ -34,6 +36,12 @@ class Context:
     def authenticated_as(self, user: User) -> None:
         """A websocket's viewer, authenticated once at connection_init."""
         self._viewer, self._viewer_error, self._resolved = user, None, True
+
+    @property
+    def known_user_id(self) -> int | None:
+        """The signed-in user's id once this request has authenticated, else None: for logs
+        and metrics, which must not authenticate on their own."""
+        return self._viewer.id if self._viewer is not None else None
 
     async def viewer(self) -> User | None:
         """The signed-in user, or None when no token was sent. A token that was sent but is

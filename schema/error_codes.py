@@ -3,11 +3,14 @@ mistakes from the server's: a document that does not parse, a document the schem
 and input values (literals or variables) that no field accepts.
 
 Codes are set where Strawberry hands over each phase's errors (``Schema.process_errors``), which
-runs before masking; ``schema/extensions.py`` never masks an error labelled here.
+runs before masking; ``schema/extensions.py`` never masks an error labelled here. The same place
+logs the errors that are bugs — once each, at ERROR, with the request id and the traceback;
+a client's mistake is not the server's problem and only shows in the access log.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,9 +26,21 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 CLIENT_ERROR_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT})
 
+log = logging.getLogger("creatorgraph.errors")
+
 
 def error_code(error: GraphQLError) -> object:
     return (error.extensions or {}).get("code")
+
+
+def is_bug(error: GraphQLError) -> bool:
+    """A bug, not an answer: errors raised on purpose (GraphQLError subclasses, including
+    UNAUTHENTICATED and BAD_USER_INPUT), query/variable errors (no original exception) and
+    errors labelled as the client's (a scalar refusing a value) are answers."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return error_code(error) not in CLIENT_ERROR_CODES
 
 
 def _label(error: GraphQLError, code: str) -> None:
@@ -100,10 +115,25 @@ def label_client_errors(
 
 class SchemaWithErrorCodes(strawberry.Schema):
     """Strawberry's schema, labelling errors where it hands over every phase's errors: a parse
-    failure leaves the extension hooks by exception, so no extension would see it."""
+    failure leaves the extension hooks by exception, so no extension would see it. Strawberry's
+    own ``process_errors`` logged every error, a client's included, at ERROR with a traceback;
+    here only bugs are logged. This is the one place that sees them all (an exception escaping
+    an extension never reaches the masking extension), so each is logged once."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         label_client_errors(errors, execution_context)
-        super().process_errors(errors, execution_context)
+        context = execution_context.context if execution_context is not None else None
+        request_id = getattr(context, "request_id", "-")
+        operation = execution_context.operation_name if execution_context is not None else None
+        for error in errors:
+            if is_bug(error):
+                log.error(
+                    "unexpected error (request %s) at %s: %s",
+                    request_id,
+                    error.path,
+                    error.message,
+                    exc_info=error.original_error,
+                    extra={"request_id": request_id, "operation": operation},
+                )

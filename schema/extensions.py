@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 
 from graphql import GraphQLError
@@ -10,41 +9,20 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from schema.error_codes import CLIENT_ERROR_CODES, error_code
+from schema.error_codes import is_bug
 from schema.errors import PublicError
 
-log = logging.getLogger("creatorgraph.errors")
+should_mask = is_bug
+"""Mask bugs, not answers (schema/error_codes.py decides which is which)."""
 
 
-def should_mask(error: GraphQLError) -> bool:
-    """Mask bugs, not answers: errors raised on purpose (GraphQLError subclasses, including
-    UNAUTHENTICATED and BAD_USER_INPUT), query/variable errors (no original exception) and
-    errors labelled as the client's (schema/error_codes.py: a scalar refusing a value) pass."""
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return False
-    return error_code(error) not in CLIENT_ERROR_CODES
-
-
-class MaskAndLogErrors(MaskErrors):
-    """Masks unexpected errors as "Unexpected error." and logs each with the request id, so an
-    operator can find the stack trace a client reports."""
+class MaskErrorsWithRequestId(MaskErrors):
+    """Masks unexpected errors as "Unexpected error." with the request id, under which the
+    schema logged the stack trace (schema/error_codes.py), so an operator can find the trace a
+    client reports."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=self._mask)
-
-    def _mask(self, error: GraphQLError) -> bool:
-        if not should_mask(error):
-            return False
-        context = self.execution_context.context
-        request_id = getattr(context, "request_id", "-")
-        log.error(
-            "unexpected error (request %s) at %s",
-            request_id,
-            error.path,
-            exc_info=error.original_error,
-        )
-        return True
+        super().__init__(should_mask_error=should_mask)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)

@@ -86,6 +86,9 @@ class QueryLimits(SchemaExtension):
         if self.prepared is None:
             self.cache.put(context.query, prepared)
         requested = self._requested_cost(prepared)
+        record = getattr(context.context, "operation", None)  # for metrics and the access log
+        if record is not None:
+            record.cost = requested
         if requested > self.limits.max_query_cost:
             self.cost = _cost_extension(requested, None, None)
             raise PublicError(

@@ -9,7 +9,8 @@ import pytest
 import strawberry
 
 from schema import build_schema
-from schema.extensions import MaskAndLogErrors
+from schema.error_codes import SchemaWithErrorCodes
+from schema.extensions import MaskErrorsWithRequestId
 from settings import Settings
 from tests.conftest import GraphQLClient, server_environment
 
@@ -105,7 +106,8 @@ class _Broken:
 
 
 async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(caplog):
-    schema = strawberry.Schema(query=_Broken, extensions=[MaskAndLogErrors])
+    # The schema logs the bug (with the request id); the extension masks it.
+    schema = SchemaWithErrorCodes(query=_Broken, extensions=[MaskErrorsWithRequestId])
 
     class Ctx:
         request_id = "req-42"

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import orjson
 
 from adapters.cache import Cache
+from adapters.metrics import Metrics
 from adapters.platforms.errors import (
     AccountNotFound,
     AccountPrivate,
@@ -38,12 +39,14 @@ class PlatformLookup:
         cache_seconds: float = 300.0,
         negative_cache_seconds: float = 60.0,
         error_cache_seconds: float = 5.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.providers = {p: tuple(providers.get(p, ())) for p in Platform}
         self.cache = cache
         self.cache_seconds = cache_seconds
         self.negative_cache_seconds = negative_cache_seconds
         self.error_cache_seconds = error_cache_seconds
+        self.metrics = metrics or Metrics()  # every provider call: platform, provider, outcome
 
     def provider_names(self, platform: Platform) -> tuple[ProviderName, ...]:
         # A provider with several keys is in the chain once per key, named once here.
@@ -72,22 +75,30 @@ class PlatformLookup:
     async def fetch(self, platform: Platform, handle: str) -> PlatformProfile:
         """Asks the platform's providers in order, bypassing the cache."""
         failures: list[ProviderError] = []
+        label = platform.value.lower()
         for provider in self.providers[platform]:
             try:
-                return await provider.fetch(handle)
+                profile = await provider.fetch(handle)
             except ProviderError as error:
+                self.metrics.provider_call(
+                    platform.value, provider.name.value, error.kind.value.lower()
+                )
                 error.provider = error.provider or provider.name
                 if error.about_the_account:
                     raise
                 log.info("%s/%s: %r; trying the next provider", platform, provider.name, error)
                 failures.append(error)
             except Exception:  # a bug in an adapter must not become a 500 for the user
+                self.metrics.provider_call(label, provider.name.value, "error")
                 log.exception("%s/%s failed unexpectedly on %r", platform, provider.name, handle)
                 failures.append(
                     ProviderUnavailable(
                         "The provider's answer could not be read.", provider=provider.name
                     )
                 )
+            else:
+                self.metrics.provider_call(label, provider.name.value, "ok")
+                return profile
         if not failures:
             raise PlatformNotConfigured(f"No data provider is configured for {platform.value}.")
         return _raise_most_useful(failures)

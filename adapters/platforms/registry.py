@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from adapters.cache import Cache
+from adapters.metrics import Metrics
 from adapters.platforms.apify_instagram import InstagramApifyProvider
 from adapters.platforms.instagram_graph import InstagramGraphProvider
 from adapters.platforms.lookup import PlatformLookup
@@ -155,6 +156,8 @@ def build_platform_lookup(
     http: httpx.AsyncClient,
     cache: Cache,
     state: ProviderState | None = None,
+    *,
+    metrics: Metrics | None = None,
 ) -> PlatformLookup:
     return PlatformLookup(
         build_providers(settings, http, state),
@@ -162,4 +165,5 @@ def build_platform_lookup(
         cache_seconds=settings.cache_seconds,
         negative_cache_seconds=settings.negative_cache_seconds,
         error_cache_seconds=settings.error_cache_seconds,
+        metrics=metrics,
     )
