@@ -68,6 +68,10 @@ class Settings:
     max_query_cost: int = 2000
     query_cost_budget: str = "12000/minute"
     max_repeated_mutations: int = 5
+    # Idempotency-Key (web/idempotency.py): how long a key's response is kept for retries, and
+    # how long a request holding a key blocks others with it before a crash counts as released.
+    idempotency_key_seconds: int = 24 * 3600
+    idempotency_lock_seconds: int = 60
 
     @property
     def production(self) -> bool:
@@ -120,6 +124,8 @@ class Settings:
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
+            idempotency_key_seconds=_int(env, "IDEMPOTENCY_KEY_SECONDS", 24 * 3600),
+            idempotency_lock_seconds=_int(env, "IDEMPOTENCY_LOCK_SECONDS", 60),
         )
 
 
