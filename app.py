@@ -57,6 +57,7 @@ from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
+from web.idempotency import IdempotencyMiddleware
 from web.logs import configure_logging
 from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
@@ -250,6 +251,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                IdempotencyMiddleware,
+                secret=settings.jwt_secret,
+                keep_seconds=settings.idempotency_key_seconds,
+                lock_seconds=settings.idempotency_lock_seconds,
+                max_tokens=settings.max_tokens,
+            ),
         ],
         lifespan=lifespan,
     )

@@ -89,6 +89,10 @@ class Settings:
     metrics_token: str | None = None
     log_format: str = "text"
     log_level: str = "INFO"
+    # Idempotency-Key (web/idempotency.py): how long a key's response is kept for retries, and
+    # how long a request holding a key blocks others with it before a crash counts as released.
+    idempotency_key_seconds: int = 24 * 3600
+    idempotency_lock_seconds: int = 60
 
     @property
     def production(self) -> bool:
@@ -154,6 +158,8 @@ class Settings:
             message_rate_limit=env.get("MESSAGE_RATE_LIMIT") or "30/minute;1000/day",
             collab_request_rate_limit=env.get("COLLAB_REQUEST_RATE_LIMIT") or "10/minute;100/day",
             jobs=JobSettings.from_env(env),
+            idempotency_key_seconds=_int(env, "IDEMPOTENCY_KEY_SECONDS", 24 * 3600),
+            idempotency_lock_seconds=_int(env, "IDEMPOTENCY_LOCK_SECONDS", 60),
         )
 
 

@@ -1,6 +1,7 @@
 """Tortoise models, one module per domain. Nothing here imports from the rest of the project."""
 
 from models.accounts import RefreshToken, Role, User
+from models.idempotency import IdempotencyKey
 from models.profiles import Profile
 from models.realtime import (
     CollabRequest,
@@ -19,6 +20,7 @@ __all__ = [
     "CollabRequestStatus",
     "Conversation",
     "ConversationParticipant",
+    "IdempotencyKey",
     "Message",
     "Notification",
     "NotificationType",
