@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.job_queue import InProcessQueue, JobQueue, ProcrastinateQueue, ScheduledCall
 from resolvers.housekeeping import compact_history, delete_expired_refresh_tokens
+from resolvers.idempotency import delete_expired_keys
 from resolvers.scheduled_refresh import OAuthFetch, RefreshSchedule, refresh_due_accounts
 from resolvers.services import Services
 from settings import JobSettings
@@ -38,6 +39,7 @@ def scheduled_jobs(settings: JobSettings) -> list[tuple[str, str, Job]]:
         ("refresh-accounts", settings.refresh_cron, refresh_accounts),
         ("delete-expired-refresh-tokens", "17 3 * * *", delete_refresh_tokens),
         ("compact-history", "41 3 * * *", compact_stats_history),
+        ("delete-expired-idempotency-keys", "23 * * * *", delete_idempotency_keys),
     ]
 
 
@@ -64,6 +66,10 @@ async def refresh_accounts(context: JobContext) -> object:
 
 async def delete_refresh_tokens(context: JobContext) -> object:
     return await delete_expired_refresh_tokens()
+
+
+async def delete_idempotency_keys(context: JobContext) -> object:
+    return await delete_expired_keys()
 
 
 async def compact_stats_history(context: JobContext) -> object:

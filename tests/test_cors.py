@@ -74,6 +74,8 @@ async def test_listed_origin_may_read_answers_and_the_request_id(cors_http: http
     assert response.headers["access-control-allow-origin"] == FRONTEND
     assert response.headers["access-control-allow-credentials"] == "true"
     assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    # A page on another origin may read whether a retry was answered from the first response.
+    assert "idempotent-replayed" in response.headers["access-control-expose-headers"].lower()
 
 
 async def test_unlisted_origin_gets_no_cors_headers_and_no_credentials(

@@ -24,7 +24,8 @@ from adapters.platforms.lookup import PlatformLookup
 from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.registry import build_providers, key_id
 from adapters.platforms.types import Platform as ProviderPlatform
-from models import Platform, RefreshToken, SocialAccount, StatsSnapshot
+from jobs.registry import JobContext, scheduled_jobs
+from models import IdempotencyKey, Platform, RefreshToken, SocialAccount, StatsSnapshot
 from resolvers.housekeeping import compact_history, delete_expired_refresh_tokens
 from resolvers.scheduled_refresh import HOT, RefreshSchedule, refresh_due_accounts
 from schema.node import decode_id
@@ -286,3 +287,26 @@ async def test_one_instance_learning_a_quota_is_spent_spares_the_others_a_reques
         await second_client.aclose()
     assert fake_providers.tiktok.calls[name] == 1  # only the first instance asked
     assert refused.value.retry_at is not None
+
+
+async def test_the_clean_up_job_deletes_expired_idempotency_keys_and_keeps_live_ones(server):
+    """Keys expire after IDEMPOTENCY_KEY_SECONDS; the hourly job bounds the table (expired keys
+    are otherwise only replaced when a client uses the same key again)."""
+    now = datetime.now(UTC)
+    stale, live = f"stale-{os.urandom(4).hex()}", f"live-{os.urandom(4).hex()}"
+    for key, expires in ((stale, now - timedelta(seconds=1)), (live, now + timedelta(hours=1))):
+        await IdempotencyKey.create(
+            scope="user:0",
+            key=key,
+            fingerprint="f",
+            claim="c",
+            locked_until=now,
+            expires_at=expires,
+        )
+    context = JobContext(server.services, server.settings.jobs)
+    [job] = [job for name, _, job in scheduled_jobs(server.settings.jobs) if "idempotency" in name]
+
+    assert await job(context) >= 1
+
+    assert not await IdempotencyKey.filter(key=stale).exists()
+    assert await IdempotencyKey.filter(key=live).exists()

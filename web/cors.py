@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ALLOWED_METHODS = "GET, POST"
 # Safelisted headers need no mention; these are the ones clients of this API add.
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
-EXPOSED_HEADERS = "X-Request-ID, Retry-After"
+EXPOSED_HEADERS = "X-Request-ID, Retry-After, Idempotent-Replayed"
 PREFLIGHT_MAX_AGE = "600"
 
 
