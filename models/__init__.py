@@ -1,6 +1,7 @@
 """Tortoise models, one module per domain. Nothing here imports from the rest of the project."""
 
 from models.accounts import RefreshToken, Role, User
+from models.oauth import OAuthConnection, OAuthState
 from models.profiles import Profile
 from models.realtime import (
     CollabRequest,
@@ -22,6 +23,8 @@ __all__ = [
     "Message",
     "Notification",
     "NotificationType",
+    "OAuthConnection",
+    "OAuthState",
     "Platform",
     "Profile",
     "RefreshToken",
