@@ -29,7 +29,15 @@ from adapters.platforms.handles import InvalidHandle, normalize_handle
 from adapters.platforms.types import CountPrecision, EngagementMethod, PlatformProfile, ProviderName
 from adapters.platforms.types import Platform as ProviderPlatform
 from adapters.ratelimit import RateLimiter
-from models import AccountState, Platform, Profile, SocialAccount, SyncSource, User
+from models import (
+    AccountState,
+    OAuthConnection,
+    Platform,
+    Profile,
+    SocialAccount,
+    SyncSource,
+    User,
+)
 from resolvers.errors import (
     ErrorCode,
     FieldError,
@@ -37,6 +45,7 @@ from resolvers.errors import (
     RateLimitedError,
     duration_text,
 )
+from resolvers.oauth_tokens import open_tokens, revoke_tokens
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import Provenance, SyncItem, apply_sync
@@ -68,7 +77,7 @@ class PlatformCapability:
     providers: tuple[ProviderName, ...]
     summary: str
     manual: bool = True
-    oauth: bool = False  # connecting one's own account with OAuth comes in a later release
+    oauth: bool = False  # the creator can connect their own account with OAuth
 
 
 @dataclass(slots=True)
@@ -92,7 +101,10 @@ def capabilities(services: Services) -> list[PlatformCapability]:
             if names
             else f"Manual entry only: no data provider is configured for {label}."
         )
-        result.append(PlatformCapability(platform, bool(names), names, summary))
+        oauth = services.oauth.configured(platform.value)
+        if oauth:
+            summary += f" You can also connect your own {label} account."
+        result.append(PlatformCapability(platform, bool(names), names, summary, oauth=oauth))
     return result
 
 
@@ -154,18 +166,27 @@ async def refresh_account(
 
 
 async def disconnect_account(services: Services, user: User, platform: Platform) -> Profile:
-    """Removes the platform from the profile (its history included) and recomputes the totals."""
+    """Removes the platform from the profile (its history and OAuth tokens included) and
+    recomputes the totals. An OAuth grant is revoked at the platform after the delete commits,
+    best effort: a platform that fails to answer cannot leave the account half-deleted."""
 
-    async def remove(change: StatsChange) -> None:
+    async def remove(change: StatsChange) -> tuple[SocialAccount, OAuthConnection | None]:
         account = await SocialAccount.get_or_none(profile_id=change.profile.id, platform=platform)
         if account is None:
             raise OperationError.single(
                 ("platform",), f"No {LABELS[platform]} account is connected.", ErrorCode.NOT_FOUND
             )
+        connection = await OAuthConnection.get_or_none(account_id=account.id)
         await account.delete()
         change.account_removed(account.id)
+        return account, connection
 
-    return (await change_profile_stats(services, user.id, remove)).profile
+    changed = await change_profile_stats(services, user.id, remove)
+    account, connection = changed.result
+    if connection is not None and services.token_cipher is not None:
+        tokens = open_tokens(services.token_cipher, connection, account)
+        await revoke_tokens(services, platform.value, account.id, tokens)
+    return changed.profile
 
 
 async def accounts_of(user: User) -> list[SocialAccount]:
@@ -227,14 +248,15 @@ async def _store(
     outcome = await apply_sync(
         services,
         user.id,
-        [_sync_item(platform, fetched)],
+        [sync_item(platform, fetched)],
         source=SyncSource.PROVIDER,
         batch=False,
     )
     return AccountOutcome(outcome.results[0].account, outcome.profile, fetched, [])
 
 
-def _sync_item(platform: Platform, fetched: PlatformProfile) -> SyncItem:
+def sync_item(platform: Platform, fetched: PlatformProfile) -> SyncItem:
+    """A fetched profile as the one sync path takes it (provider and OAuth fetches alike)."""
     return SyncItem(
         platform=platform,
         # A hidden count is stored as 0 beside precision HIDDEN (the column is not nullable); the

@@ -3,13 +3,15 @@ in one place, sharing one Redis client among broker, cache and limiters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.broker import Broker
+from adapters.oauth import OAuthClients
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
+from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 
 
@@ -24,3 +26,8 @@ class Services:
     platform_refresh_limiter: RateLimiter  # forced refreshes per user
     platform_lookup_limiter: RateLimiter  # uncached lookups per user
     query_budget: QueryBudget  # query cost per client over time
+    # OAuth connect: each configured platform's client, and the cipher of stored tokens (None
+    # only when no platform is configured, which settings.py guarantees).
+    oauth: OAuthClients = field(default_factory=lambda: OAuthClients({}))
+    token_cipher: TokenCipher | None = None
+    oauth_state_seconds: int = 600
