@@ -2,7 +2,8 @@
 
 ``python app.py`` applies pending migrations and serves; ``python app.py migrate`` only migrates;
 ``python app.py makemigrations`` writes a migration for model changes (developers);
-``python app.py schema`` prints the SDL.
+``python app.py schema`` prints the SDL; ``python app.py rotate-token-keys`` re-seals every stored
+OAuth token under the first key of TOKEN_KEYS.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ import rest
 from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
+from adapters.oauth import build_oauth_clients
 from adapters.passwords import PasswordHasher
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
+from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.services import Services
@@ -48,6 +51,7 @@ from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from web.oauth_callback import oauth_callback_routes
 from web.refusals import JsonRefusals
 
 log = logging.getLogger("creatorgraph")
@@ -135,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if redis_client
                 else Cache.memory("creatorgraph:platforms")
             )
+            oauth_clients = build_oauth_clients(settings.oauth, provider_http)
             services = Services(
                 tokens=TokenIssuer(
                     settings.jwt_secret,
@@ -155,6 +160,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     providers.lookup_rate_limit, redis_client, "platform-lookup"
                 ),
                 query_budget=QueryBudget(settings.query_cost_budget, redis_client),
+                oauth=oauth_clients,
+                token_cipher=TokenCipher(settings.oauth.token_keys)
+                if settings.oauth.token_keys
+                else None,
+                oauth_state_seconds=settings.oauth.state_seconds,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
@@ -168,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await hub.close()
                 await broker.close()
                 await platform_cache.close()
+                await oauth_clients.aclose()
                 await provider_http.aclose()
                 if redis_client is not None:
                     await redis_client.aclose()
@@ -178,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
             *rest.routes,
+            *oauth_callback_routes(settings.oauth),
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
@@ -190,13 +202,36 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
+async def rotate_token_keys(settings: Settings) -> None:
+    """Re-seals every stored OAuth token under the first of TOKEN_KEYS (keep the old keys
+    listed after it until this has run on every database)."""
+    from tortoise import Tortoise
+
+    from resolvers.oauth_tokens import rotate_token_keys as rotate
+
+    if not settings.oauth.token_keys:
+        raise SystemExit("TOKEN_KEYS is not set: there is no key to rotate to")
+    config = tortoise_config(settings.database_url)
+    await apply_migrations(config)
+    await Tortoise.init(config=config)
+    try:
+        count = await rotate(TokenCipher(settings.oauth.token_keys))
+    finally:
+        await Tortoise.close_connections()
+    log.info(
+        "re-sealed the tokens of %d OAuth connection(s) under key %r",
+        count,
+        settings.oauth.token_keys[0][0],
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="app.py", description="creatorgraph server")
     parser.add_argument(
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "migrate", "makemigrations", "schema"],
+        choices=["serve", "migrate", "makemigrations", "schema", "rotate-token-keys"],
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -211,6 +246,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())
+    elif args.command == "rotate-token-keys":
+        asyncio.run(rotate_token_keys(settings))
     else:
         import uvicorn
 

@@ -1,6 +1,6 @@
-"""Platform lookups and provider-connected accounts: `platformLookup`, `platforms`,
-`socialAccounts`, `socialAccountConnect`, `socialAccountRefresh`, `socialAccountDisconnect` —
-thin calls into resolvers/platforms.py."""
+"""Platform lookups and connected accounts: `platformLookup`, `platforms`, `socialAccounts`,
+`socialAccountConnect`, `socialAccountAuthorize`, `socialAccountRefresh`,
+`socialAccountDisconnect` — thin calls into resolvers/platforms.py and resolvers/oauth.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from models import AccountState
 from models import Platform as PlatformEnum
 from models import SocialAccount as SocialAccountModel
 from models import SyncSource as SyncSourceEnum
+from resolvers import oauth as oauth_ops
 from resolvers import platforms as ops
 from schema.context import Info
 from schema.enums import Platform
@@ -40,7 +41,8 @@ SocialAccountState = strawberry.enum(
     AccountState,
     name="SocialAccountState",
     description="READY; PRIVATE or NOT_FOUND as the provider last saw the handle; "
-    "QUOTA_LIMITED when the provider's quota ran out (enter numbers by hand meanwhile).",
+    "QUOTA_LIMITED when the provider's quota ran out (enter numbers by hand meanwhile); "
+    "DISCONNECTED when the platform withdrew an OAuth connection (connect it again).",
 )
 SyncSource = strawberry.enum(
     SyncSourceEnum, name="SyncSource", description="Where an account's numbers come from."
@@ -198,7 +200,7 @@ class PlatformCapabilities:
         description="The configured providers, in the order they are tried."
     )
     oauth: bool = strawberry.field(
-        description="Connecting your own account with OAuth (not yet available)."
+        description="Your own account can be connected with OAuth (socialAccountAuthorize)."
     )
     summary: str = strawberry.field(description="A sentence to show to the user.")
 
@@ -216,6 +218,21 @@ class SocialAccountConnectInput:
     platform: Platform = strawberry.field(description="The platform the account is on.")  # type: ignore[valid-type]
     handle: str = strawberry.field(
         description="name, @name or a profile URL such as https://www.tiktok.com/@name."
+    )
+
+
+@strawberry.input(description="A platform whose account to connect with OAuth.")
+class SocialAccountAuthorizeInput:
+    platform: Platform = strawberry.field(description="The platform to connect.")  # type: ignore[valid-type]
+
+
+@strawberry.type(description="The result of socialAccountAuthorize.")
+class SocialAccountAuthorizePayload(Payload, errors=REQUEST_REFUSED):
+    authorization_url: str | None = strawberry.field(
+        default=None,
+        description="Send the browser here. The platform returns it to this server's "
+        "/oauth/callback/{platform}, which then redirects to the app's result page with "
+        "?platform=…&result=connected, or result=error&code=…. Valid once, for ten minutes.",
     )
 
 
@@ -313,6 +330,18 @@ class PlatformMutation:
         )
         return SocialAccountPayload.from_outcome(outcome)
 
+    @strawberry.mutation(
+        description="Start connecting your own account on a platform with OAuth (where "
+        "`platforms { oauth }` is true): returns the platform's authorization URL."
+    )
+    @refused_as(SocialAccountAuthorizePayload)
+    async def social_account_authorize(
+        self, info: Info, input: SocialAccountAuthorizeInput
+    ) -> SocialAccountAuthorizePayload:
+        viewer = await info.context.require_viewer()
+        url = await oauth_ops.authorize(info.context.services, viewer, input.platform)
+        return SocialAccountAuthorizePayload(authorization_url=url)
+
     @strawberry.mutation(description="Fetch a connected account's stats again.")
     @refused_as(SocialAccountPayload)
     async def social_account_refresh(
@@ -325,7 +354,8 @@ class PlatformMutation:
         return SocialAccountPayload.from_outcome(outcome)
 
     @strawberry.mutation(
-        description="Remove a platform from the viewer's profile, with its history."
+        description="Remove a platform from the viewer's profile, with its history; an "
+        "OAuth connection is also revoked at the platform."
     )
     @refused_as(SocialAccountDisconnectPayload)
     async def social_account_disconnect(
