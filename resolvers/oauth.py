@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from adapters.oauth import OAuthFailure, OAuthUnavailable, TokenRejected, TokenSet
 from adapters.platforms.types import PlatformProfile
 from models import OAuthConnection, OAuthState, Platform, SocialAccount, SyncSource, User
-from resolvers.errors import ErrorCode, OperationError
+from resolvers.errors import ErrorCode, OperationError, RateLimitedError
 from resolvers.oauth_tokens import (
     REFRESH_AHEAD,
     RefreshResult,
@@ -31,7 +31,7 @@ from resolvers.oauth_tokens import (
     refresh_oauth_account,
     sealed_fields,
 )
-from resolvers.platforms import LABELS, sync_item
+from resolvers.platforms import LABELS, AccountOutcome, refresh_account, sync_item
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange
 from resolvers.sync import ItemResult, SyncOutcome, apply_sync
@@ -199,6 +199,33 @@ async def sync_oauth_account(
             return None
         return await _resync(services, account, fetched, initiated_by)
     return None
+
+
+async def refresh_connected_account(
+    services: Services, user: User, platform: Platform, force: bool
+) -> AccountOutcome:
+    """``socialAccountRefresh``: an OAuth-connected account is read again with its own token
+    (each read is a platform call, so it counts against the user's lookups, or their forced
+    refreshes when ``force``d); any other account goes to its data provider."""
+    connection = await OAuthConnection.get_or_none(
+        account__profile__user_id=user.id, account__platform=platform
+    )
+    if connection is None:
+        return await refresh_account(services, user, platform, force)
+    limiter = services.platform_refresh_limiter if force else services.platform_lookup_limiter
+    retry_after = await limiter.hit(f"user:{user.id}")
+    if retry_after is not None:
+        raise RateLimitedError(retry_after, "forced refreshes" if force else "lookups")
+    account_id: int = connection.account_id  # type: ignore[attr-defined]  # the FK id column
+    outcome = await sync_oauth_account(services, account_id)
+    if outcome is None:
+        raise OperationError.single(
+            ("platform",),
+            f"{LABELS[platform]} no longer lets us read your account: connect it again "
+            "(socialAccountAuthorize).",
+            ErrorCode.NOT_FOUND,
+        )
+    return AccountOutcome(outcome.results[0].account, outcome.profile, None, [])
 
 
 def _expiring(connection: OAuthConnection, platform: Platform) -> bool:

@@ -342,13 +342,16 @@ class PlatformMutation:
         url = await oauth_ops.authorize(info.context.services, viewer, input.platform)
         return SocialAccountAuthorizePayload(authorization_url=url)
 
-    @strawberry.mutation(description="Fetch a connected account's stats again.")
+    @strawberry.mutation(
+        description="Fetch a connected account's stats again: from the platform with its own "
+        "token when connected with OAuth, else from its data provider."
+    )
     @refused_as(SocialAccountPayload)
     async def social_account_refresh(
         self, info: Info, input: SocialAccountRefreshInput
     ) -> SocialAccountPayload:
         viewer = await info.context.require_viewer()
-        outcome = await ops.refresh_account(
+        outcome = await oauth_ops.refresh_connected_account(
             info.context.services, viewer, input.platform, input.force
         )
         return SocialAccountPayload.from_outcome(outcome)

@@ -136,3 +136,22 @@ async def test_authorize_needs_a_configured_platform(gql: GraphQLClient) -> None
     payload = data["socialAccountAuthorize"]
     assert payload["authorizationUrl"] is None
     assert payload["userErrors"] == [{"field": ["platform"], "code": "NOT_CONFIGURED"}]
+
+
+async def test_refreshing_an_oauth_account_reads_it_with_its_own_token(
+    oauth: OAuthInstance, ogql: GraphQLClient
+) -> None:
+    me = await register(ogql)
+    who = fake_user("streamer", followers=1200)
+    oauth.fake("TWITCH").consent_as(who)
+    _, callback = await through_browser(await authorization_url(ogql, me.access_token, "TWITCH"))
+    assert outcome(callback)["result"] == "connected"
+    who.followers = 1500
+    data = await ogql.data(
+        """mutation { socialAccountRefresh(input: {platform: TWITCH}) {
+             account { followers source provider } userErrors { code } } }""",
+        token=me.access_token,
+    )
+    payload = data["socialAccountRefresh"]
+    assert payload["userErrors"] == []
+    assert payload["account"] == {"followers": 1500, "source": "OAUTH", "provider": "OAUTH"}
