@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from adapters.oauth import OAuthClients
 from adapters.platforms.errors import (
     AccountNotFound,
     AccountPrivate,
@@ -91,7 +92,9 @@ class AccountOutcome:
     errors: list[FieldError] = field(default_factory=list)
 
 
-def capabilities(services: Services) -> list[PlatformCapability]:
+def capabilities(services: Services, oauth: OAuthClients | None = None) -> list[PlatformCapability]:
+    """Each platform's ways in: by hand, from a data provider, and with OAuth where ``oauth``
+    (the app's clients) has the platform configured."""
     result = []
     for platform in Platform:
         names = services.platforms.provider_names(ProviderPlatform(platform.value))
@@ -101,10 +104,10 @@ def capabilities(services: Services) -> list[PlatformCapability]:
             if names
             else f"Manual entry only: no data provider is configured for {label}."
         )
-        oauth = services.oauth.configured(platform.value)
-        if oauth:
+        connectable = oauth is not None and oauth.configured(platform.value)
+        if connectable:
             summary += f" You can also connect your own {label} account."
-        result.append(PlatformCapability(platform, bool(names), names, summary, oauth=oauth))
+        result.append(PlatformCapability(platform, bool(names), names, summary, oauth=connectable))
     return result
 
 

@@ -305,7 +305,7 @@ class PlatformQuery:
                 oauth=c.oauth,
                 summary=c.summary,
             )
-            for c in ops.capabilities(info.context.services)
+            for c in ops.capabilities(info.context.services, info.context.services.oauth)
         ]
 
     @strawberry.field(description="The viewer's platform accounts, with their provenance.")
