@@ -8,6 +8,7 @@ requests, so it is only ever called with explicit tokens — never with Authlib'
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,8 +16,15 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+
+with warnings.catch_warnings():
+    # Authlib 1.9 warns, once, that it runs on httpx rather than on its httpx2 fork; httpx is
+    # the client the whole app uses, and pyproject.toml keeps Authlib to 1.9.x, which supports it.
+    import authlib.deprecate  # noqa: F401 (installs its own "always" filter; ours goes after)
+
+    warnings.filterwarnings("ignore", "The httpx module is deprecated")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from adapters.oauth.errors import InvalidGrant, OAuthFailure, OAuthUnavailable, TokenRejected
 from adapters.platforms.types import PlatformProfile
