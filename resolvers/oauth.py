@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from adapters.oauth import OAuthFailure, OAuthUnavailable, TokenRejected, TokenSet
+from adapters.oauth import (
+    OAuthFailure,
+    OAuthUnavailable,
+    PlatformOAuth,
+    TokenRejected,
+    TokenSet,
+)
 from adapters.platforms.types import PlatformProfile
 from models import OAuthConnection, OAuthState, Platform, SocialAccount, SyncSource, User
 from resolvers.errors import ErrorCode, OperationError, RateLimitedError
@@ -112,20 +118,34 @@ async def complete(services: Services, platform_name: str, params: Mapping[str, 
     client = services.oauth.get(platform.value)
     if client is None:
         raise CallbackError("not_configured")
+    tokens: TokenSet | None = None
     try:
         tokens = await client.exchange(code, pending.code_verifier)
         fetched = await client.own_stats(tokens.access_token)
-    except OAuthUnavailable as error:
-        log.warning("%s OAuth callback: platform unavailable (%s)", platform, error.description)
-        raise CallbackError("platform_unavailable") from None
     except OAuthFailure as error:
+        if tokens is not None:  # granted, but we store nothing: give the grant back
+            await _revoke_quietly(client, tokens)
+        if isinstance(error, OAuthUnavailable):
+            log.warning("%s OAuth callback: platform unavailable (%s)", platform, error.description)
+            raise CallbackError("platform_unavailable") from None
         log.info("%s OAuth callback refused: %s", platform, error.code)
         raise CallbackError(error.code if error.code in _FORWARDED else "refused") from None
     user_id: int = pending.user_id  # type: ignore[attr-defined]  # Tortoise's FK id column
-    outcome = await _store(services, user_id, platform, tokens, fetched)
+    try:
+        outcome = await _store(services, user_id, platform, tokens, fetched)
+    except CallbackError:
+        await _revoke_quietly(client, tokens)
+        raise
     account = outcome.results[0].account
     assert account is not None
     return Connected(platform, account)
+
+
+async def _revoke_quietly(client: PlatformOAuth, tokens: TokenSet) -> None:
+    try:
+        await client.revoke(tokens.refresh_token or tokens.access_token)
+    except OAuthFailure as error:
+        log.info("%s: revoking an unused grant failed: %s", client.platform, error.code)
 
 
 async def _spend_state(state: str, platform: Platform) -> OAuthState:

@@ -27,6 +27,7 @@ from resolvers.oauth import sync_oauth_account
 from resolvers.oauth_tokens import (
     RefreshResult,
     delete_expired_oauth_states,
+    refresh_expiring_tokens,
     refresh_oauth_account,
     rotate_token_keys,
 )
@@ -184,6 +185,32 @@ async def test_token_endpoint_failing_mid_exchange_stores_nothing(
     oauth.fake("TIKTOK").script("token", reply)
     assert (await follow(url))["code"] == "platform_unavailable"
     assert await nothing_stored(me, "TIKTOK")
+
+
+async def test_google_account_without_a_channel_stores_nothing_and_gives_the_grant_back(
+    oauth: OAuthInstance, ogql: GraphQLClient
+) -> None:
+    me = await register(ogql)
+    fake = oauth.fake("YOUTUBE")
+    who = fake_user("viewer")
+    who.has_channel = False
+    fake.consent_as(who)
+    _, callback = await through_browser(await authorization_url(ogql, me.access_token, "YOUTUBE"))
+    assert outcome(callback)["code"] == "no_channel"
+    assert await nothing_stored(me, "YOUTUBE")
+    assert fake.live_tokens(who) == []  # revoked
+
+
+async def test_tokens_about_to_expire_are_refreshed_ahead(
+    oauth: OAuthInstance, ogql: GraphQLClient
+) -> None:
+    _, account_id = await connected(oauth, ogql, "TIKTOK")
+    soon = datetime.now(UTC) + timedelta(minutes=30)  # TikTok's are refreshed 2 h ahead
+    await OAuthConnection.filter(account_id=account_id).update(access_expires_at=soon)
+    assert await refresh_expiring_tokens(oauth.services) >= 1
+    connection = await OAuthConnection.get(account_id=account_id)
+    assert connection.access_expires_at is not None
+    assert connection.access_expires_at > datetime.now(UTC) + timedelta(hours=23)
 
 
 async def test_two_refreshes_of_one_account_race_and_one_calls_the_platform(

@@ -118,6 +118,8 @@ class FakeGoogleOAuth(FakeOAuthServer):
                 },
                 401,
             ).response()
+        if not user.has_channel:
+            return json_reply({"kind": "youtube#channelListResponse", "items": []}).response()
         channel = {
             "kind": "youtube#channel",
             "id": user.user_id,

@@ -37,6 +37,7 @@ class FakeUser:
     following: int = 12
     content: int = 34
     likes: int = 5600
+    has_channel: bool = True  # a Google account without a YouTube channel answers no items
 
 
 @dataclass
