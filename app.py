@@ -4,7 +4,8 @@
 ``python app.py makemigrations`` writes a migration for model changes (developers);
 ``python app.py schema`` prints the SDL; ``python app.py worker`` runs the scheduled jobs without
 serving (with ``JOBS_WORKER=off`` on the servers); ``python app.py jobs run-due`` runs every job
-once and exits (cron-driven deployments).
+once and exits (cron-driven deployments); ``python app.py rotate-token-keys`` re-seals every stored
+OAuth token under the first key of TOKEN_KEYS.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.job_queue import run_all_once
 from adapters.metrics import Metrics
+from adapters.oauth import build_oauth_clients
 from adapters.passwords import PasswordHasher
 from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
+from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from jobs.registry import JobContext, build_job_queue, scheduled_calls
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
@@ -61,6 +64,7 @@ from web.idempotency import IdempotencyMiddleware
 from web.logs import configure_logging
 from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from web.oauth_callback import oauth_callback_routes
 from web.refusals import JsonRefusals
 
 log = logging.getLogger("creatorgraph")
@@ -159,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if redis_client
                 else Cache.memory("creatorgraph:platforms", metrics=metrics)
             )
+            oauth_clients = build_oauth_clients(settings.oauth, provider_http)
             services = Services(
                 tokens=TokenIssuer(
                     settings.jwt_secret,
@@ -208,6 +213,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     metrics=metrics,
                 ),
                 metrics=metrics,
+                oauth=oauth_clients,
+                token_cipher=TokenCipher(settings.oauth.token_keys)
+                if settings.oauth.token_keys
+                else None,
+                oauth_state_seconds=settings.oauth.state_seconds,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
@@ -231,6 +241,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await hub.close()
                 await broker.close()
                 await platform_cache.close()
+                await oauth_clients.aclose()
                 await provider_http.aclose()
                 if redis_client is not None:
                     await redis_client.aclose()
@@ -242,6 +253,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             metrics_route(metrics, settings.metrics_token, production=settings.production),
             *rest.routes,
+            *oauth_callback_routes(settings.oauth),
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
@@ -263,13 +275,44 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
+async def rotate_token_keys(settings: Settings) -> None:
+    """Re-seals every stored OAuth token under the first of TOKEN_KEYS (keep the old keys
+    listed after it until this has run on every database)."""
+    from tortoise import Tortoise
+
+    from resolvers.oauth_tokens import rotate_token_keys as rotate
+
+    if not settings.oauth.token_keys:
+        raise SystemExit("TOKEN_KEYS is not set: there is no key to rotate to")
+    config = tortoise_config(settings.database_url)
+    await apply_migrations(config)
+    await Tortoise.init(config=config)
+    try:
+        count = await rotate(TokenCipher(settings.oauth.token_keys))
+    finally:
+        await Tortoise.close_connections()
+    log.info(
+        "re-sealed the tokens of %d OAuth connection(s) under key %r",
+        count,
+        settings.oauth.token_keys[0][0],
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="app.py", description="creatorgraph server")
     parser.add_argument(
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "migrate", "makemigrations", "schema", "worker", "jobs"],
+        choices=[
+            "serve",
+            "migrate",
+            "makemigrations",
+            "schema",
+            "worker",
+            "jobs",
+            "rotate-token-keys",
+        ],
     )
     parser.add_argument("action", nargs="?", choices=["run-due"], help="for `jobs`: run-due")
     args = parser.parse_args(argv)
@@ -292,6 +335,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(run_worker(settings))
     elif args.command == "jobs":
         raise SystemExit(asyncio.run(run_due_jobs(settings)))
+    elif args.command == "rotate-token-keys":
+        asyncio.run(rotate_token_keys(settings))
     else:
         import uvicorn
 

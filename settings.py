@@ -7,6 +7,8 @@ weaker than 32 bytes and turns GraphiQL and introspection off unless they are as
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import logging
 import os
@@ -53,6 +55,7 @@ class Settings:
     max_aliases: int
     max_tokens: int
     providers: ProviderSettings
+    oauth: OAuthSettings
     # Websockets (subscriptions): connection_init wait, subscriptions per connection, largest
     # client message, frames queued for a client before it counts as too slow and is dropped.
     ws_init_timeout_seconds: int = 10
@@ -132,6 +135,7 @@ class Settings:
             max_aliases=_int(env, "MAX_ALIASES", 30),
             max_tokens=_int(env, "MAX_TOKENS", 3000),
             providers=ProviderSettings.from_env(env),
+            oauth=OAuthSettings.from_env(env, production),
             ws_init_timeout_seconds=_int(env, "WS_INIT_TIMEOUT_SECONDS", 10),
             ws_max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20),
             ws_max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 64 * 1024),
@@ -511,3 +515,168 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if not value >= 0 or value == float("inf"):
         raise SettingsError(f"{name} must be a finite number of at least 0, not {raw!r}")
     return value
+
+
+# OAuth connect (OAUTH.md): each platform's real endpoints. Twitch's default to the Helix
+# provider's TWITCH_AUTH_URL / TWITCH_API_URL, as the same Twitch app serves both.
+OAUTH_PLATFORMS = ("TIKTOK", "YOUTUBE", "TWITCH", "INSTAGRAM", "TWITTER")
+OAUTH_ENDPOINTS: dict[str, tuple[str, str, str, str]] = {  # authorize, token, revoke, api
+    "TIKTOK": (
+        "https://www.tiktok.com/v2/auth/authorize/",
+        "https://open.tiktokapis.com/v2/oauth/token/",
+        "https://open.tiktokapis.com/v2/oauth/revoke/",
+        "https://open.tiktokapis.com/v2",
+    ),
+    "YOUTUBE": (
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        "https://oauth2.googleapis.com/token",
+        "https://oauth2.googleapis.com/revoke",
+        "https://www.googleapis.com/youtube/v3",
+    ),
+    "TWITCH": (
+        "https://id.twitch.tv/oauth2/authorize",
+        "https://id.twitch.tv/oauth2/token",
+        "https://id.twitch.tv/oauth2/revoke",
+        "https://api.twitch.tv/helix",
+    ),
+    "INSTAGRAM": (
+        "https://www.instagram.com/oauth/authorize",
+        "https://api.instagram.com/oauth/access_token",
+        "",  # Instagram Login has no revocation endpoint: disconnect only forgets the token
+        "https://graph.instagram.com",
+    ),
+    "TWITTER": (
+        "https://x.com/i/oauth2/authorize",
+        "https://api.x.com/2/oauth2/token",
+        "https://api.x.com/2/oauth2/revoke",
+        "https://api.x.com/2",
+    ),
+}
+TOKEN_KEY_BYTES = 32  # AES-256
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthClientSettings:
+    """One platform's OAuth app and endpoints. ``api_url`` answers "my own stats"."""
+
+    client_id: str | None
+    client_secret: str | None
+    authorize_url: str
+    token_url: str
+    revoke_url: str
+    api_url: str
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSettings:
+    """OAuth connect: per-platform apps, this server's public base URL (redirect URIs are
+    ``{redirect_base_url}/oauth/callback/{platform}``, registered with each platform and compared
+    exactly by it), where the browser lands afterwards, and the token encryption keys (the first
+    encrypts, all decrypt)."""
+
+    clients: Mapping[str, OAuthClientSettings]
+    redirect_base_url: str | None
+    result_url: str
+    token_keys: tuple[tuple[str, bytes], ...]
+    state_seconds: int = 600
+
+    def configured(self, platform: str) -> bool:
+        """A platform can be connected with OAuth: its app's credentials and a public base URL
+        for the redirect URI are set (TWITCH_CLIENT_ID alone only feeds the Helix provider)."""
+        client = self.clients.get(platform)
+        return bool(self.redirect_base_url and client is not None and client.has_credentials)
+
+    def redirect_uri(self, platform: str) -> str:
+        return f"{self.redirect_base_url}/oauth/callback/{platform.lower()}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], production: bool) -> OAuthSettings:
+        def url(name: str, default: str) -> str:
+            return (env.get(name) or default).strip()
+
+        twitch_auth = (env.get("TWITCH_AUTH_URL") or "").rstrip("/")
+        twitch_api = (env.get("TWITCH_API_URL") or "").rstrip("/")
+        clients = {}
+        for platform in OAUTH_PLATFORMS:
+            authorize, token, revoke, api = OAUTH_ENDPOINTS[platform]
+            if platform == "TWITCH" and twitch_auth:
+                authorize, token, revoke = (
+                    f"{twitch_auth}/authorize",
+                    f"{twitch_auth}/token",
+                    f"{twitch_auth}/revoke",
+                )
+            if platform == "TWITCH" and twitch_api:
+                api = twitch_api
+            clients[platform] = OAuthClientSettings(
+                client_id=env.get(f"{platform}_CLIENT_ID", "").strip() or None,
+                client_secret=env.get(f"{platform}_CLIENT_SECRET", "").strip() or None,
+                authorize_url=url(f"{platform}_OAUTH_AUTHORIZE_URL", authorize),
+                token_url=url(f"{platform}_OAUTH_TOKEN_URL", token),
+                revoke_url=url(f"{platform}_OAUTH_REVOKE_URL", revoke),
+                api_url=url(f"{platform}_OAUTH_API_URL", api).rstrip("/"),
+            )
+        base = (env.get("OAUTH_REDIRECT_BASE_URL") or "").strip().rstrip("/") or None
+        partial = cls(clients, base, "", ())
+        wanted = any(partial.configured(p) for p in OAUTH_PLATFORMS)
+        return cls(
+            clients=clients,
+            redirect_base_url=base,
+            result_url=(env.get("OAUTH_RESULT_URL") or "/").strip(),
+            token_keys=_token_keys(env, production, wanted),
+            state_seconds=_int(env, "OAUTH_STATE_SECONDS", 600),
+        )
+
+
+def parse_token_keys(raw: str) -> tuple[tuple[str, bytes], ...]:
+    """``id:base64key[,id:base64key…]``: each key exactly 32 bytes, ids unique."""
+    keys: list[tuple[str, bytes]] = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        key_id, sep, encoded = entry.partition(":")
+        if not sep or not key_id or not key_id.isalnum():
+            raise SettingsError(
+                "TOKEN_KEYS entries are id:base64key with an alphanumeric id and a 32-byte key, "
+                "e.g. k1:$(openssl rand -base64 32)"
+            )
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise SettingsError(f"TOKEN_KEYS: key {key_id!r} is not valid base64") from exc
+        if len(key) != TOKEN_KEY_BYTES:
+            raise SettingsError(
+                f"TOKEN_KEYS: key {key_id!r} is {len(key)} bytes; AES-256 keys are exactly "
+                f"{TOKEN_KEY_BYTES} bytes"
+            )
+        if any(k == key_id for k, _ in keys):
+            raise SettingsError(f"TOKEN_KEYS: key id {key_id!r} appears twice")
+        keys.append((key_id, key))
+    return tuple(keys)
+
+
+def _token_keys(
+    env: Mapping[str, str], production: bool, wanted: bool
+) -> tuple[tuple[str, bytes], ...]:
+    keys = parse_token_keys(env.get("TOKEN_KEYS", ""))
+    if keys or not wanted:
+        return keys
+    if production:
+        raise SettingsError(
+            "TOKEN_KEYS is required in production when a platform's OAuth is configured "
+            "(OAuth tokens are stored encrypted): set it to id:base64key with a 32-byte key"
+        )
+    path = DATA_DIR / "token-keys"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text("dev:" + base64.b64encode(secrets.token_bytes(TOKEN_KEY_BYTES)).decode())
+        path.chmod(0o600)
+        log.warning(
+            "No TOKEN_KEYS set: generated a development token key in %s. "
+            "Set TOKEN_KEYS in production.",
+            path,
+        )
+    return parse_token_keys(path.read_text().strip())

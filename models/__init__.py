@@ -2,6 +2,7 @@
 
 from models.accounts import RefreshToken, Role, User
 from models.idempotency import IdempotencyKey
+from models.oauth import OAuthConnection, OAuthState
 from models.profiles import Profile
 from models.realtime import (
     CollabRequest,
@@ -24,6 +25,8 @@ __all__ = [
     "Message",
     "Notification",
     "NotificationType",
+    "OAuthConnection",
+    "OAuthState",
     "Platform",
     "Profile",
     "RefreshToken",

@@ -166,6 +166,25 @@ async def notify_sync_finished(
     return note
 
 
+async def notify_account_disconnected(
+    services: Services, user_id: int, platform: str, profile_id: int
+) -> Notification:
+    """Tells a user the platform revoked our access to their account (the grant expired or was
+    removed), so its numbers stop updating until they connect it again."""
+    name = PLATFORM_NAMES.get(platform, platform.title())
+    note = await create_notification(
+        user_id,
+        NotificationType.SOCIAL_ACCOUNT_DISCONNECTED,
+        f"{name} disconnected",
+        f"{name} no longer lets us read your account. Connect it again to keep your stats "
+        "up to date.",
+        subject=("Profile", profile_id),
+        payload={"platform": platform},
+    )
+    await publish_notifications(services, [note])
+    return note
+
+
 async def list_notifications(
     user: User, unread_only: bool, first: int | None, after: str | None
 ) -> Page[Notification]:

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from adapters.oauth import OAuthClients
 from adapters.platforms.errors import (
     AccountNotFound,
     AccountPrivate,
@@ -27,7 +28,15 @@ from adapters.platforms.errors import (
 from adapters.platforms.handles import InvalidHandle, normalize_handle
 from adapters.platforms.types import CountPrecision, EngagementMethod, PlatformProfile, ProviderName
 from adapters.platforms.types import Platform as ProviderPlatform
-from models import AccountState, Platform, Profile, SocialAccount, SyncSource, User
+from models import (
+    AccountState,
+    OAuthConnection,
+    Platform,
+    Profile,
+    SocialAccount,
+    SyncSource,
+    User,
+)
 from resolvers.errors import (
     ErrorCode,
     FieldError,
@@ -35,6 +44,7 @@ from resolvers.errors import (
     duration_text,
 )
 from resolvers.limits import enforce_limit
+from resolvers.oauth_tokens import open_tokens, revoke_tokens
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import Provenance, SyncItem, apply_sync
@@ -66,7 +76,7 @@ class PlatformCapability:
     providers: tuple[ProviderName, ...]
     summary: str
     manual: bool = True
-    oauth: bool = False  # connecting one's own account with OAuth comes in a later release
+    oauth: bool = False  # the creator can connect their own account with OAuth
 
 
 @dataclass(slots=True)
@@ -80,7 +90,9 @@ class AccountOutcome:
     errors: list[FieldError] = field(default_factory=list)
 
 
-def capabilities(services: Services) -> list[PlatformCapability]:
+def capabilities(services: Services, oauth: OAuthClients | None = None) -> list[PlatformCapability]:
+    """Each platform's ways in: by hand, from a data provider, and with OAuth where ``oauth``
+    (the app's clients) has the platform configured."""
     result = []
     for platform in Platform:
         names = services.platforms.provider_names(ProviderPlatform(platform.value))
@@ -90,7 +102,10 @@ def capabilities(services: Services) -> list[PlatformCapability]:
             if names
             else f"Manual entry only: no data provider is configured for {label}."
         )
-        result.append(PlatformCapability(platform, bool(names), names, summary))
+        connectable = oauth is not None and oauth.configured(platform.value)
+        if connectable:
+            summary += f" You can also connect your own {label} account."
+        result.append(PlatformCapability(platform, bool(names), names, summary, oauth=connectable))
     return result
 
 
@@ -117,9 +132,11 @@ async def connect_account(
         fetched = await _fetch(services, user, platform, handle, force=False, raw=True)
     except QuotaExhausted as error:
         account, profile = await _mark(services, user, platform, AccountState.QUOTA_LIMITED, handle)
-        return AccountOutcome(account, profile, None, [_failure(error, platform, saved=True)])
+        return AccountOutcome(
+            account, profile, None, [provider_failure(error, platform, saved=True)]
+        )
     except ProviderError as error:
-        raise OperationError([_failure(error, platform)]) from error
+        raise OperationError([provider_failure(error, platform)]) from error
     return await _store(services, user, platform, fetched)
 
 
@@ -145,25 +162,36 @@ async def refresh_account(
         }[type(error)]
         stored, profile = await _mark(services, user, platform, state, None)
         saved = isinstance(error, QuotaExhausted)
-        return AccountOutcome(stored, profile, None, [_failure(error, platform, saved=saved)])
+        return AccountOutcome(
+            stored, profile, None, [provider_failure(error, platform, saved=saved)]
+        )
     except ProviderError as error:
-        raise OperationError([_failure(error, platform)]) from error
+        raise OperationError([provider_failure(error, platform)]) from error
     return await _store(services, user, platform, fetched)
 
 
 async def disconnect_account(services: Services, user: User, platform: Platform) -> Profile:
-    """Removes the platform from the profile (its history included) and recomputes the totals."""
+    """Removes the platform from the profile (its history and OAuth tokens included) and
+    recomputes the totals. An OAuth grant is revoked at the platform after the delete commits,
+    best effort: a platform that fails to answer cannot leave the account half-deleted."""
 
-    async def remove(change: StatsChange) -> None:
+    async def remove(change: StatsChange) -> tuple[SocialAccount, OAuthConnection | None]:
         account = await SocialAccount.get_or_none(profile_id=change.profile.id, platform=platform)
         if account is None:
             raise OperationError.single(
                 ("platform",), f"No {LABELS[platform]} account is connected.", ErrorCode.NOT_FOUND
             )
+        connection = await OAuthConnection.get_or_none(account_id=account.id)
         await account.delete()
         change.account_removed(account.id)
+        return account, connection
 
-    return (await change_profile_stats(services, user.id, remove)).profile
+    changed = await change_profile_stats(services, user.id, remove)
+    account, connection = changed.result
+    if connection is not None and services.token_cipher is not None:
+        tokens = open_tokens(services.token_cipher, connection, account)
+        await revoke_tokens(services, platform.value, account.id, tokens)
+    return changed.profile
 
 
 async def accounts_of(user: User) -> list[SocialAccount]:
@@ -185,7 +213,7 @@ async def _fetch(
     when ``raw`` (the caller decides what to store), else as ``OperationError``."""
     target = ProviderPlatform(platform.value)
     if not services.platforms.configured(target):
-        raise OperationError([_failure(PlatformNotConfigured(""), platform)])
+        raise OperationError([provider_failure(PlatformNotConfigured(""), platform)])
     try:
         if force:
             await enforce_limit(
@@ -201,7 +229,7 @@ async def _fetch(
     except ProviderError as error:
         if raw:
             raise
-        raise OperationError([_failure(error, platform)]) from error
+        raise OperationError([provider_failure(error, platform)]) from error
 
 
 async def _store(
@@ -221,14 +249,15 @@ async def _store(
     outcome = await apply_sync(
         services,
         user.id,
-        [_sync_item(platform, fetched)],
+        [sync_item(platform, fetched)],
         source=SyncSource.PROVIDER,
         batch=False,
     )
     return AccountOutcome(outcome.results[0].account, outcome.profile, fetched, [])
 
 
-def _sync_item(platform: Platform, fetched: PlatformProfile) -> SyncItem:
+def sync_item(platform: Platform, fetched: PlatformProfile) -> SyncItem:
+    """A fetched profile as the one sync path takes it (provider and OAuth fetches alike)."""
     return SyncItem(
         platform=platform,
         # A hidden count is stored as 0 beside precision HIDDEN (the column is not nullable); the
@@ -295,7 +324,9 @@ def _clip(text: str | None, limit: int) -> str | None:
     return None if text is None else text[:limit]
 
 
-def _failure(error: ProviderError, platform: Platform, *, saved: bool = False) -> FieldError:
+def provider_failure(
+    error: ProviderError, platform: Platform, *, saved: bool = False
+) -> FieldError:
     """The one translation of a provider failure into what the user reads."""
     label = LABELS[platform]
     if isinstance(error, PlatformNotConfigured):

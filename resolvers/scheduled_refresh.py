@@ -40,7 +40,7 @@ from adapters.platforms.types import Platform as ProviderPlatform
 from adapters.platforms.types import PlatformProfile
 from models import AccountState, Platform, Profile, SocialAccount, SyncSource
 from resolvers.errors import OperationError
-from resolvers.platforms import _failure, _sync_item
+from resolvers.platforms import provider_failure, sync_item
 from resolvers.services import Services
 from resolvers.sync import SYSTEM, apply_sync
 
@@ -147,7 +147,7 @@ async def _refresh_one(
         await apply_sync(
             services,
             owner_id,
-            [_sync_item(platform, fetched)],
+            [sync_item(platform, fetched)],
             source=SyncSource(account.source),
             batch=False,
             initiated_by=SYSTEM,
@@ -191,7 +191,7 @@ async def _priority(
 async def _record_failure(
     schedule: RefreshSchedule, account: SocialAccount, platform: Platform, error: ProviderError
 ) -> None:
-    described = _failure(error, platform, saved=True)
+    described = provider_failure(error, platform, saved=True)
     if isinstance(error, AccountNotFound | AccountPrivate):
         # Asking again soon will not change the answer: try again at the usual pace.
         retry_at: datetime | None = datetime.now(UTC) + schedule.interval(account.refresh_priority)

@@ -3,14 +3,16 @@ in one place, sharing one Redis client among broker, cache and limiters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.broker import Broker
 from adapters.metrics import Metrics
+from adapters.oauth import OAuthClients
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
+from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 
 
@@ -30,3 +32,8 @@ class Services:
     message_limiter: RateLimiter  # chat messages per user
     collab_request_limiter: RateLimiter  # collaboration requests per user
     metrics: Metrics  # the app's Prometheus metrics (adapters/metrics.py)
+    # OAuth connect: each configured platform's client, and the cipher of stored tokens (None
+    # only when no platform is configured, which settings.py guarantees).
+    oauth: OAuthClients = field(default_factory=lambda: OAuthClients({}))
+    token_cipher: TokenCipher | None = None
+    oauth_state_seconds: int = 600

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +31,10 @@ from resolvers.stats_change import StatsChange, change_profile_stats
 FOLLOWERS_MAX = 2_000_000_000
 BATCH_MAX = 100
 SYSTEM = 0  # ``initiated_by`` of a sync no user started (a background job): no user has id 0
+
+# A step run in the same transaction right after the items are stored (OAuth stores the
+# account's tokens there, so an account never exists without them, nor they without it).
+AfterStore = Callable[[StatsChange, "list[ItemResult]"], Awaitable[None]]
 
 
 class ErrorPolicy(StrEnum):
@@ -176,6 +180,7 @@ async def apply_sync(
     source: SyncSource,
     batch: bool = True,
     initiated_by: int | None = None,
+    after_store: AfterStore | None = None,
 ) -> SyncOutcome:
     """Validates and stores one or more platforms' stats for the profile of ``user_id``.
 
@@ -184,10 +189,12 @@ async def apply_sync(
     not the owner, the owner gets a SYNC_COMPLETED or SYNC_FAILED notification once it is over.
     """
     if initiated_by is None or initiated_by == user_id:
-        return await _apply_sync(services, user_id, items, error_policy, source=source, batch=batch)
+        return await _apply_sync(
+            services, user_id, items, error_policy, source=source, batch=batch, after=after_store
+        )
     try:
         outcome = await _apply_sync(
-            services, user_id, items, error_policy, source=source, batch=batch
+            services, user_id, items, error_policy, source=source, batch=batch, after=after_store
         )
     except OperationError as exc:
         await notify_sync_finished(services, user_id, [], exc.errors)
@@ -205,6 +212,7 @@ async def _apply_sync(
     *,
     source: SyncSource,
     batch: bool,
+    after: AfterStore | None,
 ) -> SyncOutcome:
     if batch and not items:
         raise OperationError.single(("items",), "Send at least one item.", ErrorCode.REQUIRED)
@@ -224,6 +232,8 @@ async def _apply_sync(
         for item, result in zip(items, results, strict=True):
             if not result.errors:
                 result.account = await _store(change, item, source)
+        if after is not None:
+            await after(change, results)
 
     changed = await change_profile_stats(services, user_id, store)
     return SyncOutcome(changed.profile, results, changed.aggregates)

@@ -1,6 +1,6 @@
-"""Platform lookups and provider-connected accounts: `platformLookup`, `platforms`,
-`socialAccounts`, `socialAccountConnect`, `socialAccountRefresh`, `socialAccountDisconnect` —
-thin calls into resolvers/platforms.py."""
+"""Platform lookups and connected accounts: `platformLookup`, `platforms`, `socialAccounts`,
+`socialAccountConnect`, `socialAccountAuthorize`, `socialAccountRefresh`,
+`socialAccountDisconnect` — thin calls into resolvers/platforms.py and resolvers/oauth.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from models import AccountState
 from models import Platform as PlatformEnum
 from models import SocialAccount as SocialAccountModel
 from models import SyncSource as SyncSourceEnum
+from resolvers import oauth as oauth_ops
 from resolvers import platforms as ops
 from schema.context import Info
 from schema.enums import Platform
@@ -44,7 +45,8 @@ strawberry.enum(
     AccountState,
     name="SocialAccountState",
     description="READY; PRIVATE or NOT_FOUND as the provider last saw the handle; "
-    "QUOTA_LIMITED when the provider's quota ran out (enter numbers by hand meanwhile).",
+    "QUOTA_LIMITED when the provider's quota ran out (enter numbers by hand meanwhile); "
+    "DISCONNECTED when the platform withdrew an OAuth connection (connect it again).",
 )
 SocialAccountState = AccountState
 strawberry.enum(
@@ -232,7 +234,7 @@ class PlatformCapabilities:
         description="The configured providers, in the order they are tried."
     )
     oauth: bool = strawberry.field(
-        description="Connecting your own account with OAuth (not yet available)."
+        description="Your own account can be connected with OAuth (socialAccountAuthorize)."
     )
     summary: str = strawberry.field(description="A sentence to show to the user.")
 
@@ -250,6 +252,21 @@ class SocialAccountConnectInput:
     platform: Platform = strawberry.field(description="The platform the account is on.")
     handle: str = strawberry.field(
         description="name, @name or a profile URL such as https://www.tiktok.com/@name."
+    )
+
+
+@strawberry.input(description="A platform whose account to connect with OAuth.")
+class SocialAccountAuthorizeInput:
+    platform: Platform = strawberry.field(description="The platform to connect.")
+
+
+@strawberry.type(description="The result of socialAccountAuthorize.")
+class SocialAccountAuthorizePayload(Payload, errors=REQUEST_REFUSED):
+    authorization_url: str | None = strawberry.field(
+        default=None,
+        description="Send the browser here. The platform returns it to this server's "
+        "/oauth/callback/{platform}, which then redirects to the app's result page with "
+        "?platform=…&result=connected, or result=error&code=…. Valid once, for ten minutes.",
     )
 
 
@@ -322,7 +339,7 @@ class PlatformQuery:
                 oauth=c.oauth,
                 summary=c.summary,
             )
-            for c in ops.capabilities(info.context.services)
+            for c in ops.capabilities(info.context.services, info.context.services.oauth)
         ]
 
     @strawberry.field(description="The viewer's platform accounts, with their provenance.")
@@ -347,19 +364,35 @@ class PlatformMutation:
         )
         return SocialAccountPayload.from_outcome(outcome)
 
-    @strawberry.mutation(description="Fetch a connected account's stats again.")
+    @strawberry.mutation(
+        description="Start connecting your own account on a platform with OAuth (where "
+        "`platforms { oauth }` is true): returns the platform's authorization URL."
+    )
+    @refused_as(SocialAccountAuthorizePayload)
+    async def social_account_authorize(
+        self, info: Info, input: SocialAccountAuthorizeInput
+    ) -> SocialAccountAuthorizePayload:
+        viewer = await info.context.require_viewer()
+        url = await oauth_ops.authorize(info.context.services, viewer, input.platform)
+        return SocialAccountAuthorizePayload(authorization_url=url)
+
+    @strawberry.mutation(
+        description="Fetch a connected account's stats again: from the platform with its own "
+        "token when connected with OAuth, else from its data provider."
+    )
     @refused_as(SocialAccountPayload)
     async def social_account_refresh(
         self, info: Info, input: SocialAccountRefreshInput
     ) -> SocialAccountPayload:
         viewer = await info.context.require_viewer()
-        outcome = await ops.refresh_account(
+        outcome = await oauth_ops.refresh_connected_account(
             info.context.services, viewer, input.platform, input.force
         )
         return SocialAccountPayload.from_outcome(outcome)
 
     @strawberry.mutation(
-        description="Remove a platform from the viewer's profile, with its history."
+        description="Remove a platform from the viewer's profile, with its history; an "
+        "OAuth connection is also revoked at the platform."
     )
     @refused_as(SocialAccountDisconnectPayload)
     async def social_account_disconnect(

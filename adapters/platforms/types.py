@@ -31,6 +31,7 @@ class ProviderName(StrEnum):
     RAPIDAPI = "rapidapi"
     APIFY = "apify"
     INSTAGRAM_GRAPH = "instagram_graph"
+    OAUTH = "oauth"  # the platform's own API, with the creator's authorization
 
 
 class CountPrecision(StrEnum):
