@@ -15,7 +15,9 @@ from typing import Any
 from adapters.job_queue import InProcessQueue, JobQueue, ProcrastinateQueue, ScheduledCall
 from resolvers.housekeeping import compact_history, delete_expired_refresh_tokens
 from resolvers.idempotency import delete_expired_keys
-from resolvers.scheduled_refresh import OAuthFetch, RefreshSchedule, refresh_due_accounts
+from resolvers.oauth import scheduled_oauth_fetch
+from resolvers.oauth_tokens import delete_expired_oauth_states, refresh_expiring_tokens
+from resolvers.scheduled_refresh import RefreshSchedule, refresh_due_accounts
 from resolvers.services import Services
 from settings import JobSettings
 
@@ -24,9 +26,6 @@ from settings import JobSettings
 class JobContext:
     services: Services
     settings: JobSettings
-    # How an OAuth-connected account's stats are fetched (the OAuth module); without it the
-    # scheduled refresh takes provider-connected accounts only.
-    oauth_fetch: OAuthFetch | None = None
 
 
 Job = Callable[[JobContext], Awaitable[object]]
@@ -40,6 +39,8 @@ def scheduled_jobs(settings: JobSettings) -> list[tuple[str, str, Job]]:
         ("delete-expired-refresh-tokens", "17 3 * * *", delete_refresh_tokens),
         ("compact-history", "41 3 * * *", compact_stats_history),
         ("delete-expired-idempotency-keys", "23 * * * *", delete_idempotency_keys),
+        ("refresh-expiring-oauth-tokens", "*/15 * * * *", refresh_oauth_tokens),
+        ("delete-expired-oauth-states", "11 * * * *", delete_oauth_states),
     ]
 
 
@@ -60,12 +61,20 @@ def _bind(job: Job, context: JobContext) -> Callable[[], Coroutine[Any, Any, obj
 
 async def refresh_accounts(context: JobContext) -> object:
     return await refresh_due_accounts(
-        context.services, refresh_schedule(context.settings), context.oauth_fetch
+        context.services, refresh_schedule(context.settings), scheduled_oauth_fetch
     )
 
 
 async def delete_refresh_tokens(context: JobContext) -> object:
     return await delete_expired_refresh_tokens()
+
+
+async def refresh_oauth_tokens(context: JobContext) -> object:
+    return await refresh_expiring_tokens(context.services)
+
+
+async def delete_oauth_states(context: JobContext) -> object:
+    return await delete_expired_oauth_states(context.services)
 
 
 async def delete_idempotency_keys(context: JobContext) -> object:

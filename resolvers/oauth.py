@@ -190,12 +190,12 @@ async def _store(
         raise CallbackError("invalid_stats") from None
 
 
-async def sync_oauth_account(
-    services: Services, account_id: int, *, initiated_by: int | None = None
-) -> SyncOutcome | None:
-    """Reads an OAuth-connected account's numbers again with its own token (refreshed first
-    when it is about to lapse, and once more on a 401) and stores them through the one stats
-    path. None when the account has no usable connection (it is then DISCONNECTED)."""
+async def fetch_oauth_stats(
+    services: Services, account_id: int
+) -> tuple[SocialAccount, PlatformProfile] | None:
+    """Reads an OAuth-connected account's numbers with its own token (refreshed first when it
+    is about to lapse, and once more on a 401), writing nothing but the tokens. None when the
+    account has no usable connection (it is then DISCONNECTED and its owner told)."""
     for attempt in range(2):
         connection = await OAuthConnection.get_or_none(account_id=account_id).select_related(
             "account"
@@ -211,14 +211,34 @@ async def sync_oauth_account(
             continue
         tokens = open_tokens(cipher_of(services), connection, account)
         try:
-            fetched = await client.own_stats(tokens.access_token)
+            return account, await client.own_stats(tokens.access_token)
         except TokenRejected:
             if attempt == 0 and await _refresh_after_401(services, account_id):
                 continue
             await mark_disconnected(services, account, "token rejected")
             return None
-        return await _resync(services, account, fetched, initiated_by)
     return None
+
+
+async def sync_oauth_account(
+    services: Services, account_id: int, *, initiated_by: int | None = None
+) -> SyncOutcome | None:
+    """Reads an OAuth-connected account's numbers again (``fetch_oauth_stats``), then stores
+    them through the one stats path. None when the account has no usable connection."""
+    fetched = await fetch_oauth_stats(services, account_id)
+    if fetched is None:
+        return None
+    account, stats = fetched
+    return await _resync(services, account, stats, initiated_by)
+
+
+async def scheduled_oauth_fetch(
+    services: Services, account: SocialAccount
+) -> PlatformProfile | None:
+    """The scheduled refresh's read of an OAuth account: fetch only, since the scheduler writes
+    through the stats path itself (as SYSTEM) and records failures on the account."""
+    fetched = await fetch_oauth_stats(services, account.id)
+    return None if fetched is None else fetched[1]
 
 
 async def refresh_connected_account(

@@ -50,7 +50,9 @@ HOT, DEFAULT, DORMANT = 0, 1, 2
 
 # Fetches an OAuth-connected account's own stats with its owner's token (refreshing the token
 # when needed); the OAuth module provides it. Without it, OAuth accounts are not selected.
-OAuthFetch = Callable[[Services, SocialAccount], Awaitable[PlatformProfile]]
+# How an OAuth-connected account is read (resolvers/oauth.py); None when its connection is gone
+# (the account is then DISCONNECTED, and its owner told, by the OAuth module).
+OAuthFetch = Callable[[Services, SocialAccount], Awaitable[PlatformProfile | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,10 @@ async def _refresh_one(
     token = background_reserve.set(schedule.reserve)
     try:
         if account.source == SyncSource.OAUTH and oauth_fetch is not None:
-            fetched = await oauth_fetch(services, account)
+            read = await oauth_fetch(services, account)
+            if read is None:  # disconnected: no longer selected, nothing more to record
+                return
+            fetched = read
         else:
             assert account.handle is not None  # selected with a handle
             fetched = await services.platforms.fetch(

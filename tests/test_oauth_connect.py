@@ -5,13 +5,16 @@ stored with its numbers and sealed tokens → refresh → disconnect and revoke.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from models import OAuthConnection, SocialAccount, StatsSnapshot
+from resolvers.oauth import scheduled_oauth_fetch
 from resolvers.oauth_tokens import RefreshResult, refresh_oauth_account
+from resolvers.scheduled_refresh import RefreshSchedule, refresh_due_accounts
 from tests.conftest import GraphQLClient, RunningServer, register
 from tests.oauth_support import (
     OAuthFakes,
@@ -155,3 +158,27 @@ async def test_refreshing_an_oauth_account_reads_it_with_its_own_token(
     payload = data["socialAccountRefresh"]
     assert payload["userErrors"] == []
     assert payload["account"] == {"followers": 1500, "source": "OAUTH", "provider": "OAUTH"}
+
+
+async def test_the_scheduled_refresh_reads_oauth_accounts_with_their_own_token(
+    oauth: OAuthInstance, ogql: GraphQLClient
+) -> None:
+    """Numbers change on schedule with nobody clicking: the refresh job takes due OAuth accounts
+    too, reads each with its owner's token, and stores through the one stats path."""
+    me = await register(ogql)
+    who = fake_user("scheduled", followers=2100)
+    oauth.fake("TIKTOK").consent_as(who)
+    _, callback = await through_browser(await authorization_url(ogql, me.access_token, "TIKTOK"))
+    assert outcome(callback)["result"] == "connected"
+    account, _ = await stored(me.email, "TIKTOK")
+    await SocialAccount.filter(id=account.id).update(next_refresh_at=datetime.now(UTC))
+    who.followers = 2600
+
+    run = await refresh_due_accounts(
+        oauth.services, RefreshSchedule(batch=500), scheduled_oauth_fetch
+    )
+
+    assert account.id in run.refreshed
+    refreshed, _ = await stored(me.email, "TIKTOK")
+    assert (refreshed.followers, refreshed.source) == (2600, "OAUTH")
+    assert await StatsSnapshot.filter(account_id=account.id).count() == 2
