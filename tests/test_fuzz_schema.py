@@ -38,8 +38,8 @@ from tests.server_process import served
 
 ROOT = Path(__file__).resolve().parent.parent
 # Per operation and run: 33 operations x (POSITIVE + NEGATIVE) x 2 runs (anonymous, signed in).
-POSITIVE_EXAMPLES = 50
-NEGATIVE_EXAMPLES = 8
+POSITIVE_EXAMPLES = 36
+NEGATIVE_EXAMPLES = 6
 MASKED = ("INTERNAL_SERVER_ERROR", "Unexpected error.")
 
 # The type names in global IDs, the kinds of the lists' cursors, the profile list's sort keys.
