@@ -54,6 +54,10 @@ TYPE_NAMES = (
     "StatsSnapshot",
 )
 CURSOR_KINDS = ("Conversation", "Message", "CollabRequest", "Notification", "StatsSnapshot")
+# NUL and other controls, overrides, isolates, zero-width characters, a BOM, among plain letters.
+ODD_CHARACTERS = st.sampled_from(
+    "\x00\x07\x1b\x7f\x85\u202e\u2066\u200b\u200d\ufeff\U0001f468 aZ|:"
+)
 PROFILE_ORDER = ("RIZZ_SCORE", "TOTAL_FOLLOWERS", "AVG_ENGAGEMENT", "UPDATED_AT")
 
 JSON_VALUES = st.recursive(
@@ -183,12 +187,12 @@ def send_cases(
 @contextlib.contextmanager
 def scalar_strategies(known_ids: list[str]) -> Iterator[None]:
     """Values aimed at what the server parses itself: global IDs (real, retyped, forged), cursors
-    among ordinary strings, DateTimes valid and not, and page sizes mostly in range. Custom
-    strategies take precedence over the built-in ones, and the registry is schemathesis's global,
-    so it is restored afterwards."""
+    and strings of odd characters among ordinary strings, DateTimes valid and not, and page sizes
+    mostly in range. Custom strategies take precedence over the built-in ones, and the registry
+    is schemathesis's global, so it is restored afterwards."""
     strategies = {
         "ID": global_ids(known_ids).map(nodes.String),
-        "String": (st.text() | cursors()).map(nodes.String),
+        "String": (st.text() | st.text(alphabet=ODD_CHARACTERS) | cursors()).map(nodes.String),
         "DateTime": date_times().map(nodes.String),
         # Mostly a page size the server accepts, so what follows `first` is read at all.
         "Int": (st.integers(1, 100) | st.integers(-(2**31), 2**31 - 1)).map(nodes.Int),
