@@ -158,6 +158,10 @@ def _niche_tags(raw: Sequence[str] | None, errors: list[FieldError]) -> tuple[st
         errors.append(FieldError(("filter", "niches"), message, ErrorCode.TOO_MANY))
         return None
     tags = [t for t in (normalize_niche(n) for n in raw) if t]
+    # No stored niche holds these, and PostgreSQL refuses a NUL in any text it is sent.
+    if any(has_forbidden_characters(t) for t in tags):
+        errors.append(FieldError(("filter", "niches"), INVISIBLE_MESSAGE, ErrorCode.INVALID))
+        return None
     # "|" separates the stored tags, so a tag holding one could match two adjacent niches; no
     # niche can contain it, so such a tag matches nothing.
     possible = tuple(t for t in tags if "|" not in t)

@@ -7,7 +7,7 @@ import pytest
 
 from schema import build_schema
 from settings import Settings
-from tests.conftest import GraphQLClient, server_environment
+from tests.conftest import Account, GraphQLClient, server_environment
 
 HUGE_FOLLOWERS = "{ profiles(filter: {minFollowers: 99999999999999999999}) { edges { cursor } } }"
 BY_FOLLOWERS = """
@@ -62,6 +62,25 @@ async def test_an_out_of_range_bigint_variable_is_bad_input(gql: GraphQLClient):
 )
 async def test_bad_values_are_bad_input(gql: GraphQLClient, document: str, variables):
     assert codes(await gql.post(document, variables)) == ["BAD_USER_INPUT"]
+
+
+MARK_READ_BEFORE = """
+mutation ($at: DateTime) { notificationMarkAllRead(input: {before: $at}) { unreadCount } }"""
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00"], ids=["after", "before"]
+)
+async def test_a_datetime_past_the_calendar_in_utc_is_bad_input(
+    gql: GraphQLClient, account: Account, moment: str
+):
+    """Found by tests/test_fuzz_schema.py on PostgreSQL: year 10000 in UTC reached the database."""
+    literal = (
+        f'mutation {{ notificationMarkAllRead(input: {{before: "{moment}"}}) {{ unreadCount }} }}'
+    )
+    for document, variables in ((literal, None), (MARK_READ_BEFORE, {"at": moment})):
+        result = await gql.post(document, variables, token=account.access_token)
+        assert codes(result) == ["BAD_USER_INPUT"], result
 
 
 async def test_a_document_that_does_not_parse_says_so(gql: GraphQLClient):

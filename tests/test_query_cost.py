@@ -121,6 +121,17 @@ async def test_a_first_variable_out_of_range_is_refused_before_execution(gql: Gr
     assert error["extensions"]["userErrors"][0]["code"] == "OUT_OF_RANGE"
 
 
+async def test_a_first_variable_out_of_range_stops_the_document_before_any_resolver(
+    gql: GraphQLClient,
+):
+    """Refused by the cost analysis, not by the profiles resolver: no field ran, so the error
+    has no path, and the other root field was never resolved either."""
+    query = "query Q($n: Int) { platforms { platform } profiles(first: $n) { edges { cursor } } }"
+    result = await gql.post(query, {"n": 100_000})
+    error = refusal(result, "BAD_USER_INPUT")
+    assert "path" not in error, error
+
+
 async def test_a_nested_first_out_of_range_is_refused(gql: GraphQLClient, account: Account):
     query = (
         "{ viewer { profile { stats { platformBreakdown { tiktok {"

@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from resolvers.cursors import pack_cursor
 from tests.conftest import Account, GraphQLClient, RunningServer, register
 from tests.graphql_ws import GraphQLWebSocket
 from tests.realtime_support import (
@@ -322,6 +323,19 @@ async def test_conversations_list_most_recent_first_with_last_message_and_unread
     # Ann's own reply marks what came before it read.
     assert second[0]["node"]["unreadCount"] == 0
     assert not rest["conversations"]["pageInfo"]["hasNextPage"]
+
+
+@pytest.mark.parametrize("micros", [2**62, -(2**62), 2**63 - 1])
+async def test_a_conversations_cursor_past_any_date_is_refused_as_bad_input(
+    gql: GraphQLClient, micros: int
+):
+    """Found by tests/test_fuzz_schema.py: a forged cursor whose time no clock can hold."""
+    ann, _ = await pair(gql)
+    cursor = pack_cursor(["Conversation", micros, 1])
+    result = await gql.post(CONVERSATIONS, {"after": cursor}, token=ann.access_token)
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["userErrors"][0]["field"] == ["after"]
 
 
 async def test_messages_page_newest_first_and_deleted_ones_are_tombstones(gql: GraphQLClient):

@@ -113,3 +113,16 @@ async def test_search_text_refuses_zero_width(gql: GraphQLClient):
     result = await gql.post(SEARCH, {"search": f"Ann{ZWSP}"})
     assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert result["errors"][0]["extensions"]["userErrors"][0]["code"] == "INVALID"
+
+
+@pytest.mark.parametrize("niche", ["\x00", f"fitness{RLO}"], ids=["nul", "override"])
+async def test_niche_filters_refuse_what_no_niche_can_hold(gql: GraphQLClient, niche: str):
+    """Found by probing beside tests/test_fuzz_schema.py: a NUL in a niche filter reached
+    PostgreSQL, which cannot hold one, and answered INTERNAL_SERVER_ERROR."""
+    query = "query ($n: [String!]) { profiles(filter: {niches: $n}) { edges { cursor } } }"
+    result = await gql.post(query, {"n": ["travel", niche]})
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["userErrors"] == [
+        {"field": ["filter", "niches"], "message": error["message"], "code": "INVALID"}
+    ]

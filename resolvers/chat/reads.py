@@ -47,9 +47,7 @@ async def list_conversations(
     query = ConversationParticipant.filter(user_id=user.id)
     if position is not None:
         micros, row_id = position
-        if not isinstance(micros, int):
-            raise OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
-        at = datetime.fromtimestamp(micros / 1_000_000, UTC)
+        at = _moment(micros)
         row = positive_id(row_id)
         query = query.filter(Q(activity_at__lt=at) | Q(activity_at=at, id__lt=row))
     rows = (
@@ -62,6 +60,17 @@ async def list_conversations(
         has_next_page=len(rows) > size,
         has_previous_page=position is not None,
     )
+
+
+def _moment(micros: object) -> datetime:
+    """The activity time a cursor holds, refused unless a datetime can hold it (a forged cursor
+    can carry any integer)."""
+    if isinstance(micros, int) and not isinstance(micros, bool):
+        try:
+            return datetime.fromtimestamp(micros / 1_000_000, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    raise OperationError.single(("after",), "The cursor is invalid.", ErrorCode.INVALID)
 
 
 def _micros(at: datetime) -> int:
