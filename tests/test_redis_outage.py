@@ -1,18 +1,22 @@
-"""Redis away: limits and the query budget count in process, and a Redis that stopped answering
-costs one short timeout, not one per request. No Redis server needed: a closed port and a silent
-one stand in for a dead Redis."""
+"""Redis away: limits and the query budget count in process, events are dropped rather than
+failing a committed write, and a Redis that stopped answering costs one short timeout, not one
+per request. No Redis server needed: a closed port and a silent one stand in for a dead
+Redis."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 
+import pytest
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from adapters.broker import BestEffortBroker, InProcessBroker
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_circuit import RedisCircuit
@@ -103,3 +107,31 @@ def test_the_circuit_tries_redis_again_after_the_retry_delay_and_closes_on_succe
     assert circuit.worth_trying
     circuit.succeeded()
     assert not circuit.down
+
+
+class FailingBroker(InProcessBroker):
+    async def publish(self, topic: str, message: bytes) -> None:
+        raise ConnectionError("Redis is away")
+
+
+async def test_a_failed_publish_is_dropped_counted_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+):
+    broker = BestEffortBroker(FailingBroker(), RedisCircuit(retry_seconds=0))
+    with caplog.at_level(logging.WARNING, logger="creatorgraph.broker"):
+        for _ in range(5):
+            await broker.publish("Profile:1", b"{}")  # never raises
+    assert broker.dropped == 5
+    assert len([r for r in caplog.records if r.name == "creatorgraph.broker"]) == 1
+
+
+async def test_publishing_resumes_and_says_so_once(caplog: pytest.LogCaptureFixture):
+    inner = InProcessBroker()
+    broker = BestEffortBroker(inner, RedisCircuit(retry_seconds=0))
+    broker._failing = True  # as after an outage
+    async with inner.subscribe("Profile:1") as events:
+        with caplog.at_level(logging.WARNING, logger="creatorgraph.broker"):
+            await broker.publish("Profile:1", b"one")
+            await broker.publish("Profile:1", b"two")
+        assert [await anext(events), await anext(events)] == [b"one", b"two"]
+    assert [r.getMessage() for r in caplog.records] == ["publishing events again; 0 were dropped"]
