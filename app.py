@@ -19,10 +19,12 @@ from typing import Any
 
 import orjson
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -30,20 +32,22 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
-from adapters.broker import Broker, InProcessBroker
+from adapters.broker import BestEffortBroker, Broker, InProcessBroker
 from adapters.cache import Cache
-from adapters.database import apply_migrations, database_is_reachable
+from adapters.database import apply_migrations
 from adapters.passwords import PasswordHasher
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
+from adapters.redis_circuit import RedisCircuit
 from adapters.tokens import TokenIssuer
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
+from web import health
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
@@ -90,14 +94,6 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
         return orjson.loads(data)
 
 
-async def health(request: Request) -> Response:
-    ok = await database_is_reachable()
-    return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"},
-        status_code=200 if ok else 503,
-    )
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     config = tortoise_config(settings.database_url)
@@ -121,13 +117,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=config):
             # One Redis client per process when REDIS_URL is set, shared by the broker (events
             # reach every instance), the provider cache and the rate limiters; without it, each
-            # works in process.
+            # works in process. Its commands time out quickly, and while it is down (the
+            # circuit) each falls back to in process rather than wait on it again.
             redis_client = (
-                redis.from_url(settings.redis_url, health_check_interval=30)
+                redis.from_url(
+                    settings.redis_url,
+                    health_check_interval=30,
+                    socket_timeout=settings.redis_timeout_seconds,
+                    socket_connect_timeout=settings.redis_timeout_seconds,
+                    # One immediate retry (a connection Redis closed while idle), not redis-py's
+                    # default of three with back-off, which makes a dead Redis cost seconds.
+                    retry=Retry(NoBackoff(), 1),
+                )
                 if settings.redis_url
                 else None
             )
-            broker: Broker = RedisBroker(redis_client) if redis_client else InProcessBroker()
+            circuit = RedisCircuit(settings.redis_retry_seconds)
+            redis_broker = RedisBroker(redis_client) if redis_client else None
+            broker: Broker = BestEffortBroker(redis_broker or InProcessBroker(), circuit)
             providers = settings.providers
             provider_http = build_http_client(providers)
             platform_cache = (
@@ -144,17 +151,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     settings.refresh_token_seconds,
                 ),
                 passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
-                sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync"),
-                sign_in_limiter=RateLimiter(settings.sign_in_rate_limit, redis_client, "sign-in"),
+                sync_limiter=RateLimiter(settings.sync_rate_limit, redis_client, "sync", circuit),
+                sign_in_limiter=RateLimiter(
+                    settings.sign_in_rate_limit, redis_client, "sign-in", circuit
+                ),
                 broker=broker,
                 platforms=build_platform_lookup(providers, provider_http, platform_cache),
                 platform_refresh_limiter=RateLimiter(
-                    providers.refresh_rate_limit, redis_client, "platform-refresh"
+                    providers.refresh_rate_limit, redis_client, "platform-refresh", circuit
                 ),
                 platform_lookup_limiter=RateLimiter(
-                    providers.lookup_rate_limit, redis_client, "platform-lookup"
+                    providers.lookup_rate_limit, redis_client, "platform-lookup", circuit
                 ),
-                query_budget=QueryBudget(settings.query_cost_budget, redis_client),
+                query_budget=QueryBudget(settings.query_cost_budget, redis_client, circuit),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
@@ -162,8 +171,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # (pauses of 200-300 ms with a thousand websockets connected).
             gc.collect()
             gc.freeze()
+            dependencies = health.Dependencies(redis_client, circuit, redis_broker)
             try:
-                yield {"services": services}
+                yield {"services": services, "dependencies": dependencies}
             finally:
                 await hub.close()
                 await broker.close()
@@ -176,7 +186,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
-            Route("/health", health, methods=["GET"]),
+            Route("/health", health.health, methods=["GET"]),
+            Route("/health/live", health.live, methods=["GET"]),
+            Route("/health/ready", health.ready, methods=["GET"]),
             *rest.routes,
             *(asset_routes() if settings.graphiql else []),
         ],

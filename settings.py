@@ -68,6 +68,11 @@ class Settings:
     max_query_cost: int = 2000
     query_cost_budget: str = "12000/minute"
     max_repeated_mutations: int = 5
+    # Outages: how long one Redis command may take before Redis counts as down (a dead Redis
+    # then costs each request this much once, not a TCP timeout), how long it is then left
+    # alone before the next try.
+    redis_timeout_seconds: float = 0.5
+    redis_retry_seconds: float = 5.0
 
     @property
     def production(self) -> bool:
@@ -120,6 +125,8 @@ class Settings:
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
+            redis_timeout_seconds=_float(env, "REDIS_TIMEOUT_SECONDS", 0.5),
+            redis_retry_seconds=_float(env, "REDIS_RETRY_SECONDS", 5.0),
         )
 
 
