@@ -12,7 +12,7 @@ import asyncio
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -34,7 +34,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 import rest
 from adapters.broker import BestEffortBroker, Broker, InProcessBroker
 from adapters.cache import Cache
-from adapters.database import apply_migrations
+from adapters.database import apply_migrations, close_database_connections
 from adapters.passwords import PasswordHasher
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
@@ -92,6 +92,23 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+
+CLEANUP_SECONDS = 3.0  # for the lifespan's closes together, after the requests' grace
+
+
+async def _close_within(closes: list[Callable[[], Awaitable[object]]], seconds: float) -> None:
+    """Runs the shutdown steps in order within one deadline, going on past a step that fails or
+    runs out of time: a dead Redis or database must not hold the exit, and each later step
+    still gets a try (with what time is left, at least a moment)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    for close in closes:
+        try:
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                await close()
+        except Exception as exc:
+            log.warning("shutdown step %s did not finish cleanly: %r", close, exc)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -175,12 +192,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield {"services": services, "dependencies": dependencies}
             finally:
-                await hub.close()
-                await broker.close()
-                await platform_cache.close()
-                await provider_http.aclose()
+                closes: list[Callable[[], Awaitable[object]]] = [
+                    hub.close,
+                    broker.close,
+                    platform_cache.close,
+                    provider_http.aclose,
+                ]
                 if redis_client is not None:
-                    await redis_client.aclose()
+                    closes.append(redis_client.aclose)
+                # Last, so the pools are closed before RegisterTortoise's own close (which
+                # would wait 10 s per pool on a database that stopped answering).
+                closes.append(close_database_connections)
+                await _close_within(closes, CLEANUP_SECONDS)
 
     return Starlette(
         routes=[
@@ -233,6 +256,9 @@ def main(argv: list[str] | None = None) -> None:
             proxy_headers=True,
             log_level="info",
             ws_max_size=settings.ws_max_message_bytes,
+            # After SIGTERM: in-flight requests get this long, then connections are closed
+            # (websockets with 1001) and the lifespan's bounded cleanup runs.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
 
 

@@ -70,9 +70,10 @@ class Settings:
     max_repeated_mutations: int = 5
     # Outages: how long one Redis command may take before Redis counts as down (a dead Redis
     # then costs each request this much once, not a TCP timeout), how long it is then left
-    # alone before the next try.
+    # alone before the next try, and how long in-flight requests get after SIGTERM.
     redis_timeout_seconds: float = 0.5
     redis_retry_seconds: float = 5.0
+    shutdown_grace_seconds: int = 10
 
     @property
     def production(self) -> bool:
@@ -127,6 +128,7 @@ class Settings:
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
             redis_timeout_seconds=_float(env, "REDIS_TIMEOUT_SECONDS", 0.5),
             redis_retry_seconds=_float(env, "REDIS_RETRY_SECONDS", 5.0),
+            shutdown_grace_seconds=_int(env, "SHUTDOWN_GRACE_SECONDS", 10),
         )
 
 
