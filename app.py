@@ -53,6 +53,7 @@ from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.refusals import JsonRefusals
+from web.unavailable import HANDLED, service_unavailable
 
 log = logging.getLogger("creatorgraph")
 
@@ -222,6 +223,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,
+        # A lost database connection in a REST route: 503 with Retry-After, not a 500.
+        exception_handlers=dict.fromkeys(HANDLED, service_unavailable),
     )
 
 
