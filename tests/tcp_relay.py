@@ -20,6 +20,10 @@ class TcpRelay:
         self.server: asyncio.Server | None = None
         self._flowing = asyncio.Event()
         self._flowing.set()
+        self._answers = asyncio.Event()  # cleared: answers to clients are held
+        self._answers.set()
+        self._trigger: tuple[bytes, ...] = ()
+        self.triggered = asyncio.Event()
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
@@ -39,16 +43,25 @@ class TcpRelay:
             return
         self.writers.add(up_writer)
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        seen = 0  # how much of the armed sequence this connection has sent so far
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, answers: bool) -> None:
+            nonlocal seen
             with contextlib.suppress(ConnectionError, OSError):
                 while data := await src.read(65536):
                     await self._flowing.wait()
+                    if answers:
+                        await self._answers.wait()
                     dst.write(data)
                     await dst.drain()
+                    if not answers and self._trigger:
+                        seen = self._advance(seen, data)
             dst.close()
 
         try:
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            await asyncio.gather(
+                pipe(reader, up_writer, answers=False), pipe(up_reader, writer, answers=True)
+            )
         finally:
             self.writers.discard(writer)
             self.writers.discard(up_writer)
@@ -66,9 +79,27 @@ class TcpRelay:
         self.writers.clear()
         await self.server.wait_closed()
         self._flowing.set()
+        self._answers.set()
 
     async def restore(self) -> None:
         await self.start()
+
+    def lose_answer_to(self, *sequence: bytes) -> None:
+        """Arms a one-shot fault: once a connection has sent these byte strings in order (the
+        last one forwarded to the server), no answer reaches any client any more, and the relay
+        is cut a moment later — a statement the server received and ran, whose answer was
+        lost with the connection."""
+        self._trigger = sequence
+
+    def _advance(self, seen: int, data: bytes) -> int:
+        while seen < len(self._trigger) and self._trigger[seen] in data:
+            seen += 1
+        if seen == len(self._trigger):
+            self._trigger = ()
+            self._answers.clear()
+            self.triggered.set()
+            asyncio.get_running_loop().call_later(0.3, lambda: asyncio.ensure_future(self.cut()))
+        return seen
 
     def freeze(self) -> None:
         """Connections stay open and accepted, but no byte passes either way."""

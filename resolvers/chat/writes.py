@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models import (
     Conversation,
@@ -36,6 +35,7 @@ from resolvers.notifications import create_notification, mark_subject_read, publ
 from resolvers.people import Face, all_reachable, face_of, reachable_user
 from resolvers.services import Services
 from resolvers.text import clean_text
+from resolvers.transactions import write_transaction
 
 BODY_MAX = 4000
 
@@ -104,7 +104,7 @@ async def _send_direct(
     # loser's transaction fails on direct_key and is retried, and then finds the winner's.
     for attempt in range(2):
         try:
-            async with in_transaction():
+            async with write_transaction():
                 conversation = await find_or_create_direct(sender.id, recipient_id)
                 return await _append(conversation, sender, text, [recipient_id])
         except IntegrityError:
@@ -116,7 +116,7 @@ async def _send_direct(
 async def _send_to_conversation(
     sender: User, conversation_id: int, text: str
 ) -> tuple[SentMessage, list[Notification]]:
-    async with in_transaction():
+    async with write_transaction():
         conversation = await Conversation.select_for_update().get_or_none(id=conversation_id)
         members = (
             await ConversationParticipant.filter(conversation_id=conversation_id).values_list(
@@ -213,7 +213,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
     text, errors = clean_text(body, ("body",), BODY_MAX, required=True)
     if errors:
         raise OperationError(errors)
-    async with in_transaction():
+    async with write_transaction():
         message = await _own_message_for_update(user, message_id, "edit")
         if message.deleted_at is not None:
             raise OperationError.single(
@@ -234,7 +234,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
 
 async def delete_message(services: Services, user: User, message_id: int) -> Message:
     """Leaves a tombstone: the row stays, its body goes. Deleting again changes nothing."""
-    async with in_transaction():
+    async with write_transaction():
         message = await _own_message_for_update(user, message_id, "delete")
         if message.deleted_at is not None:
             return message
@@ -261,7 +261,7 @@ async def mark_read(
     """Moves the user's read position forward to ``message_id`` (default: the latest message);
     it never moves back. Reading up to the latest also marks that conversation's message
     notifications read."""
-    async with in_transaction():
+    async with write_transaction():
         conversation = await _locked_conversation(user, conversation_id)
         membership = await ConversationParticipant.get(
             conversation_id=conversation_id, user_id=user.id
