@@ -17,17 +17,19 @@ import functools
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import orjson
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -35,9 +37,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
-from adapters.broker import Broker, InProcessBroker
+from adapters.broker import BestEffortBroker, Broker, InProcessBroker
 from adapters.cache import Cache
-from adapters.database import apply_migrations, database_is_reachable
+from adapters.database import (
+    apply_migrations,
+    close_database_connections,
+)
 from adapters.job_queue import run_all_once
 from adapters.metrics import Metrics
 from adapters.oauth import build_oauth_clients
@@ -47,6 +52,7 @@ from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
+from adapters.redis_circuit import RedisCircuit
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from jobs.registry import JobContext, build_job_queue, scheduled_calls
@@ -55,6 +61,7 @@ from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
+from web import health
 from web.access_log import AccessLogMiddleware
 from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
@@ -66,6 +73,7 @@ from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.oauth_callback import oauth_callback_routes
 from web.refusals import JsonRefusals
+from web.unavailable import HANDLED, service_unavailable
 
 log = logging.getLogger("creatorgraph")
 
@@ -113,12 +121,21 @@ class GraphQLApp(JsonRefusals, GraphQL[Context, None]):
         return orjson.loads(data)
 
 
-async def health(request: Request) -> Response:
-    ok = await database_is_reachable()
-    return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"},
-        status_code=200 if ok else 503,
-    )
+CLEANUP_SECONDS = 3.0  # for the lifespan's closes together, after the requests' grace
+
+
+async def _close_within(closes: list[Callable[[], Awaitable[object]]], seconds: float) -> None:
+    """Runs the shutdown steps in order within one deadline, going on past a step that fails or
+    runs out of time: a dead Redis or database must not hold the exit, and each later step
+    still gets a try (with what time is left, at least a moment)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    for close in closes:
+        try:
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                await close()
+        except Exception as exc:
+            log.warning("shutdown step %s did not finish cleanly: %r", close, exc)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -147,13 +164,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=config):
             # One Redis client per process when REDIS_URL is set, shared by the broker (events
             # reach every instance), the provider cache and the rate limiters; without it, each
-            # works in process.
+            # works in process. Its commands time out quickly, and while it is down (the
+            # circuit) each falls back to in process rather than wait on it again.
             redis_client = (
-                redis.from_url(settings.redis_url, health_check_interval=30)
+                redis.from_url(
+                    settings.redis_url,
+                    health_check_interval=30,
+                    socket_timeout=settings.redis_timeout_seconds,
+                    socket_connect_timeout=settings.redis_timeout_seconds,
+                    # One immediate retry (a connection Redis closed while idle), not redis-py's
+                    # default of three with back-off, which makes a dead Redis cost seconds.
+                    retry=Retry(NoBackoff(), 1),
+                )
                 if settings.redis_url
                 else None
             )
-            broker: Broker = RedisBroker(redis_client) if redis_client else InProcessBroker()
+            circuit = RedisCircuit(settings.redis_retry_seconds)
+            redis_broker = RedisBroker(redis_client) if redis_client else None
+            broker: Broker = BestEffortBroker(
+                redis_broker or InProcessBroker(), circuit, metrics=metrics
+            )
             providers = settings.providers
             provider_http = build_http_client(providers)
             platform_cache = (
@@ -174,19 +204,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ),
                 passwords=PasswordHasher(memory_kib=settings.password_hash_memory_kib),
                 sync_limiter=RateLimiter(
-                    settings.sync_rate_limit, redis_client, "sync", metrics=metrics
+                    settings.sync_rate_limit, redis_client, "sync", circuit=circuit, metrics=metrics
                 ),
                 sign_in_limiter=RateLimiter(
-                    settings.sign_in_rate_limit, redis_client, "sign-in", metrics=metrics
+                    settings.sign_in_rate_limit,
+                    redis_client,
+                    "sign-in",
+                    circuit=circuit,
+                    metrics=metrics,
                 ),
                 sign_in_address_limiter=RateLimiter(
                     settings.sign_in_address_rate_limit,
                     redis_client,
                     "sign-in-address",
+                    circuit=circuit,
                     metrics=metrics,
                 ),
                 register_limiter=RateLimiter(
-                    settings.register_rate_limit, redis_client, "register", metrics=metrics
+                    settings.register_rate_limit,
+                    redis_client,
+                    "register",
+                    circuit=circuit,
+                    metrics=metrics,
                 ),
                 broker=broker,
                 platforms=build_platform_lookup(
@@ -197,19 +236,34 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     metrics=metrics,
                 ),
                 platform_refresh_limiter=RateLimiter(
-                    providers.refresh_rate_limit, redis_client, "platform-refresh", metrics=metrics
+                    providers.refresh_rate_limit,
+                    redis_client,
+                    "platform-refresh",
+                    circuit=circuit,
+                    metrics=metrics,
                 ),
                 platform_lookup_limiter=RateLimiter(
-                    providers.lookup_rate_limit, redis_client, "platform-lookup", metrics=metrics
+                    providers.lookup_rate_limit,
+                    redis_client,
+                    "platform-lookup",
+                    circuit=circuit,
+                    metrics=metrics,
                 ),
-                query_budget=QueryBudget(settings.query_cost_budget, redis_client, metrics=metrics),
+                query_budget=QueryBudget(
+                    settings.query_cost_budget, redis_client, circuit=circuit, metrics=metrics
+                ),
                 message_limiter=RateLimiter(
-                    settings.message_rate_limit, redis_client, "message", metrics=metrics
+                    settings.message_rate_limit,
+                    redis_client,
+                    "message",
+                    circuit=circuit,
+                    metrics=metrics,
                 ),
                 collab_request_limiter=RateLimiter(
                     settings.collab_request_rate_limit,
                     redis_client,
                     "collab-request",
+                    circuit=circuit,
                     metrics=metrics,
                 ),
                 metrics=metrics,
@@ -233,24 +287,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # (pauses of 200-300 ms with a thousand websockets connected).
             gc.collect()
             gc.freeze()
+            dependencies = health.Dependencies(redis_client, circuit, redis_broker)
             try:
-                yield {"services": services}
+                yield {"services": services, "dependencies": dependencies}
             finally:
                 if job_queue is not None:
                     await job_queue.stop()  # first: a running job still needs the services
-                await hub.close()
-                await broker.close()
-                await platform_cache.close()
-                await oauth_clients.aclose()
-                await provider_http.aclose()
+                closes: list[Callable[[], Awaitable[object]]] = [
+                    hub.close,
+                    broker.close,
+                    platform_cache.close,
+                    oauth_clients.aclose,
+                    provider_http.aclose,
+                ]
                 if redis_client is not None:
-                    await redis_client.aclose()
+                    closes.append(redis_client.aclose)
+                # Last, so the pools are closed before RegisterTortoise's own close (which
+                # would wait 10 s per pool on a database that stopped answering).
+                closes.append(close_database_connections)
+                await _close_within(closes, CLEANUP_SECONDS)
 
     return Starlette(
         routes=[
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
-            Route("/health", health, methods=["GET"]),
+            Route("/health", health.health, methods=["GET"]),
+            Route("/health/live", health.live, methods=["GET"]),
+            Route("/health/ready", health.ready, methods=["GET"]),
             metrics_route(metrics, settings.metrics_token, production=settings.production),
             *rest.routes,
             *oauth_callback_routes(settings.oauth),
@@ -272,6 +335,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         lifespan=lifespan,
+        # A lost database connection in a REST route: 503 with Retry-After, not a 500.
+        exception_handlers=dict.fromkeys(HANDLED, service_unavailable),
     )
 
 
@@ -351,6 +416,9 @@ def main(argv: list[str] | None = None) -> None:
             log_config=None,  # uvicorn's loggers go through ours (web/logs.py)
             access_log=False,  # one access line per request is ours (web/access_log.py)
             ws_max_size=settings.ws_max_message_bytes,
+            # After SIGTERM: in-flight requests get this long, then connections are closed
+            # (websockets with 1001) and the lifespan's bounded cleanup runs.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
 
 

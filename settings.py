@@ -96,6 +96,12 @@ class Settings:
     # how long a request holding a key blocks others with it before a crash counts as released.
     idempotency_key_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
+    # Outages: how long one Redis command may take before Redis counts as down (a dead Redis
+    # then costs each request this much once, not a TCP timeout), how long it is then left
+    # alone before the next try, and how long in-flight requests get after SIGTERM.
+    redis_timeout_seconds: float = 0.5
+    redis_retry_seconds: float = 5.0
+    shutdown_grace_seconds: int = 10
 
     @property
     def production(self) -> bool:
@@ -149,6 +155,9 @@ class Settings:
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",
             max_repeated_mutations=_int(env, "MAX_REPEATED_MUTATIONS", 5),
+            redis_timeout_seconds=_float(env, "REDIS_TIMEOUT_SECONDS", 0.5),
+            redis_retry_seconds=_float(env, "REDIS_RETRY_SECONDS", 5.0),
+            shutdown_grace_seconds=_int(env, "SHUTDOWN_GRACE_SECONDS", 10),
             metrics_token=env.get("METRICS_TOKEN") or None,
             log_format=_choice(
                 env, "LOG_FORMAT", ("text", "json"), "json" if production else "text"

@@ -1,4 +1,5 @@
-"""The database's lifecycle: applying migrations safely, and telling whether it answers.
+"""The database's lifecycle: applying migrations safely, telling whether it answers, and
+closing its connections on shutdown.
 
 Migrations run before the ORM is registered for serving. On PostgreSQL they run under a
 session-level advisory lock so that several instances starting together apply each migration
@@ -70,3 +71,10 @@ async def database_is_reachable(limit_seconds: float = 2.0) -> bool:
         log.warning("database health check failed", exc_info=True)
         return False
     return True
+
+
+async def close_database_connections() -> None:
+    """Closes every connection pool, waiting for the queries in flight; cancelled (the
+    caller's deadline), asyncpg terminates the pool's connections instead. Tortoise's later
+    close then finds the pools closed and returns at once."""
+    await connections.close_all(discard=False)

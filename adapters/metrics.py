@@ -84,6 +84,12 @@ class Metrics:
             ["platform", "provider", "outcome"],
             registry=r,
         )
+        self.events_dropped = Counter(
+            "creatorgraph_events_dropped",
+            "Events committed but not published (the broker was unreachable): their subscribers "
+            "catch up by refetching.",
+            registry=r,
+        )
         self.rate_limited = Counter(
             "creatorgraph_rate_limit_refusals",
             "Requests refused by a rate limiter or the query cost budget, by limiter.",
@@ -128,6 +134,9 @@ class Metrics:
 
     def refused(self, limiter: str) -> None:
         self.rate_limited.labels(limiter).inc()
+
+    def event_dropped(self) -> None:
+        self.events_dropped.inc()
 
     def subscriber_dropped(self, reason: str, count: int = 1) -> None:
         self.subscriber_drops.labels(reason).inc(count)

@@ -51,6 +51,12 @@ class RedisBroker:
         self._closed = False
         self.reconnects = 0  # how many times the reader re-established pub/sub (observability)
 
+    @property
+    def listening(self) -> bool:
+        """False while the reader has lost its pub/sub connection and is reconnecting (events
+        published meanwhile do not reach this instance's subscribers)."""
+        return self._reader is None or self._pubsub is not None
+
     def _channel(self, topic: str) -> str:
         return self._prefix + topic
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from adapters.tokens import InvalidTokenError, TokenClaims
 from models import Profile, RefreshToken, Role, User
@@ -23,6 +22,7 @@ from resolvers.errors import (
 from resolvers.limits import address_key, enforce_limit
 from resolvers.profiles import validate_display_name
 from resolvers.services import Services
+from resolvers.transactions import write_transaction
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256  # argon2 takes any length; an upper bound keeps hashing cost bounded.
@@ -97,7 +97,7 @@ async def register(
     if await User.filter(email=email).exists():
         raise duplicate
     try:
-        async with in_transaction():
+        async with write_transaction():
             user = await User.create(email=email, password_hash=password_hash, role=role)
             await Profile.create(user=user, role=role.value, display_name=display_name)
     except IntegrityError as exc:  # a concurrent registration of the same email won the race
@@ -144,7 +144,7 @@ async def refresh(services: Services, refresh_token: str) -> Session:
     # Claim the token atomically: of two concurrent refreshes with one token, exactly one wins.
     # The successor is inserted in the claim's transaction, so a loser (which waits on the
     # claimed row until the winner commits) finds it when it revokes the family.
-    async with in_transaction():
+    async with write_transaction():
         claimed = await RefreshToken.filter(id=row.id, used_at=None, revoked_at=None).update(
             used_at=datetime.now(UTC)
         )
@@ -218,7 +218,7 @@ def _decode_refresh(services: Services, token: str) -> TokenClaims:
 
 
 async def _revoke_family(family: str) -> None:
-    async with in_transaction():
+    async with write_transaction():
         # Lock the family first: this waits for a rotation in flight to commit, so the revoking
         # statement (a fresh snapshot under READ COMMITTED) also sees the successor it inserted.
         # (A model query: Tortoise drops FOR UPDATE from values_list queries.)

@@ -14,7 +14,6 @@ from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from models import CollabRequest, CollabRequestStatus, Conversation, NotificationType, User
 from resolvers.chat.writes import direct_key, find_or_create_direct
@@ -28,6 +27,7 @@ from resolvers.notifications import create_notification, publish_notifications
 from resolvers.people import display_name_of, reachable_user
 from resolvers.services import Services
 from resolvers.text import clean_text
+from resolvers.transactions import write_transaction
 
 MESSAGE_MAX = 1000
 _CURSOR = "CollabRequest"
@@ -71,7 +71,7 @@ async def send_request(
         raise duplicate
     name = await display_name_of(sender.id)
     try:
-        async with in_transaction():
+        async with write_transaction():
             request = await CollabRequest.create(
                 sender_id=sender.id,
                 recipient_id=recipient_id,
@@ -101,7 +101,7 @@ class Acceptance:
 async def accept_request(services: Services, user: User, request_id: int) -> Acceptance:
     """The recipient accepts: the sender gets a COLLAB_REQUEST_ACCEPTED notification and the
     two's conversation exists from now on."""
-    async with in_transaction():
+    async with write_transaction():
         request = await _pending_for_update(user, request_id, recipient_only="accept")
         await _respond(request, CollabRequestStatus.ACCEPTED)
         conversation = await find_or_create_direct(request.sender_id, user.id)
@@ -118,14 +118,14 @@ async def accept_request(services: Services, user: User, request_id: int) -> Acc
 
 
 async def decline_request(user: User, request_id: int) -> CollabRequest:
-    async with in_transaction():
+    async with write_transaction():
         request = await _pending_for_update(user, request_id, recipient_only="decline")
         await _respond(request, CollabRequestStatus.DECLINED)
     return request
 
 
 async def cancel_request(user: User, request_id: int) -> CollabRequest:
-    async with in_transaction():
+    async with write_transaction():
         request = await _visible_for_update(user, request_id)
         if request.sender_id != user.id:
             raise OperationError.single(

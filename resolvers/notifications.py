@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from tortoise.transactions import in_transaction
 
 from models import Notification, NotificationType, User
 from resolvers.cursors import (
@@ -22,6 +21,7 @@ from resolvers.cursors import (
 )
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
+from resolvers.transactions import write_transaction
 
 MARK_MAX = 100
 PLATFORM_NAMES = {
@@ -214,7 +214,7 @@ async def mark_read(user: User, ids: Sequence[int]) -> list[Notification]:
             ("notifications",), f"Choose at most {MARK_MAX} notifications.", ErrorCode.TOO_MANY
         )
     wanted = list(dict.fromkeys(ids))
-    async with in_transaction():
+    async with write_transaction():
         found = {
             n.id: n
             for n in await Notification.filter(id__in=wanted, recipient_id=user.id).order_by("id")

@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-from tortoise.transactions import in_transaction
-
 from models import Profile, SocialAccount
 from resolvers.aggregates import Aggregates, recompute_profile_aggregates
 from resolvers.services import Services
 from resolvers.stats_events import StatsEvent, encode_stats_event, profile_topic, stats_tags
+from resolvers.transactions import write_transaction
 
 T = TypeVar("T")
 
@@ -74,7 +73,7 @@ async def change_profile_stats(
     commits, and publishes exactly one event. Call it outside any transaction of your own (the
     event would otherwise go out before that commit), and never across an HTTP call: fetch
     first, then change."""
-    async with in_transaction():
+    async with write_transaction():
         profile = await Profile.select_for_update().get(user_id=user_id)
         change = StatsChange(profile, datetime.now(UTC))
         result = await step(change)

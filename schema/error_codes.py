@@ -21,6 +21,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.unavailable import answer_unavailable
+
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -123,6 +125,8 @@ class SchemaWithErrorCodes(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        errors = answer_unavailable(errors, request_id)
         label_client_errors(errors, execution_context)
         context = execution_context.context if execution_context is not None else None
         request_id = getattr(context, "request_id", "-")

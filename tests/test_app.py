@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port, server_environment, uses_postgres
+from tests.tcp_relay import TcpRelay
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,39 +117,6 @@ async def test_instances_starting_together_apply_each_migration_once():
         finally:
             await conn.close()
         assert applied == len(list((ROOT / "migrations").glob("0*.py")))
-
-
-class TcpRelay:
-    """A loopback TCP relay we can cut, to make a real database unreachable mid-flight."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = free_port()
-        self.writers: list[asyncio.StreamWriter] = []
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.writers += [writer, up_writer]
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError, OSError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-    async def cut(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for writer in self.writers:
-            writer.close()
-        await self.server.wait_closed()
 
 
 @pytest.mark.skipif(not uses_postgres(), reason="needs a networked database to cut")

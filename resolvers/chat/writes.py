@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models import (
     Conversation,
@@ -37,6 +36,7 @@ from resolvers.notifications import create_notification, mark_subject_read, publ
 from resolvers.people import Face, all_reachable, face_of, reachable_user
 from resolvers.services import Services
 from resolvers.text import clean_text
+from resolvers.transactions import write_transaction
 
 BODY_MAX = 4000
 
@@ -107,7 +107,7 @@ async def _send_direct(
     # loser's transaction fails on direct_key and is retried, and then finds the winner's.
     for attempt in range(2):
         try:
-            async with in_transaction():
+            async with write_transaction():
                 conversation = await find_or_create_direct(sender.id, recipient_id)
                 return await _append(conversation, sender, text, [recipient_id])
         except IntegrityError:
@@ -119,7 +119,7 @@ async def _send_direct(
 async def _send_to_conversation(
     sender: User, conversation_id: int, text: str
 ) -> tuple[SentMessage, list[Notification]]:
-    async with in_transaction():
+    async with write_transaction():
         conversation = await Conversation.select_for_update().get_or_none(id=conversation_id)
         members: list[int] = (
             [
@@ -220,7 +220,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
     if errors:
         raise OperationError(errors)
     assert text is not None
-    async with in_transaction():
+    async with write_transaction():
         message = await _own_message_for_update(user, message_id, "edit")
         if message.deleted_at is not None:
             raise OperationError.single(
@@ -241,7 +241,7 @@ async def edit_message(services: Services, user: User, message_id: int, body: st
 
 async def delete_message(services: Services, user: User, message_id: int) -> Message:
     """Leaves a tombstone: the row stays, its body goes. Deleting again changes nothing."""
-    async with in_transaction():
+    async with write_transaction():
         message = await _own_message_for_update(user, message_id, "delete")
         if message.deleted_at is not None:
             return message
@@ -268,7 +268,7 @@ async def mark_read(
     """Moves the user's read position forward to ``message_id`` (default: the latest message);
     it never moves back. Reading up to the latest also marks that conversation's message
     notifications read."""
-    async with in_transaction():
+    async with write_transaction():
         conversation = await _locked_conversation(user, conversation_id)
         membership = await ConversationParticipant.get(
             conversation_id=conversation_id, user_id=user.id
