@@ -1,6 +1,7 @@
 """Tortoise models, one module per domain. Nothing here imports from the rest of the project."""
 
 from models.accounts import RefreshToken, Role, User
+from models.activity import ActivityAction, ActivityEntry
 from models.profiles import Profile
 from models.realtime import (
     CollabRequest,
@@ -15,6 +16,8 @@ from models.social import AccountState, Platform, SocialAccount, StatsSnapshot, 
 
 __all__ = [
     "AccountState",
+    "ActivityAction",
+    "ActivityEntry",
     "CollabRequest",
     "CollabRequestStatus",
     "Conversation",
