@@ -2,7 +2,8 @@
 
 ``python app.py`` applies pending migrations and serves; ``python app.py migrate`` only migrates;
 ``python app.py makemigrations`` writes a migration for model changes (developers);
-``python app.py schema`` prints the SDL.
+``python app.py schema`` prints the SDL; ``python app.py createadmin EMAIL`` makes an existing
+account an admin.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import functools
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -27,6 +29,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
@@ -40,6 +43,7 @@ from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.tokens import TokenIssuer
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
+from resolvers.admin import UnknownEmailError, make_admin
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
@@ -202,14 +206,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
+async def create_admin(config: dict[str, Any], email: str) -> int:
+    """``createadmin``: the exit status, after saying what happened."""
+    await apply_migrations(config)
+    await Tortoise.init(config=config)
+    try:
+        user = await make_admin(email)
+    except UnknownEmailError:
+        print(
+            f"No account has the email {email!r}. Register it first, then run this again.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await Tortoise.close_connections()
+    print(f"{user.email} is an admin.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="app.py", description="creatorgraph server")
     parser.add_argument(
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "migrate", "makemigrations", "schema"],
+        choices=["serve", "migrate", "makemigrations", "schema", "createadmin"],
     )
+    parser.add_argument("email", nargs="?", help="createadmin: the account's email")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
@@ -220,6 +243,12 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(
             asyncio.run(run_cli_async(["-c", "settings.TORTOISE_ORM", "makemigrations"]))
+        )
+    elif args.command == "createadmin":
+        if not args.email:
+            parser.error("createadmin needs the account's EMAIL")
+        raise SystemExit(
+            asyncio.run(create_admin(tortoise_config(settings.database_url), args.email))
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())
