@@ -124,8 +124,11 @@ async def sign_in(services: Services, email: str, password: str, client_address:
         user.password_hash if user else None, password[: PASSWORD_MAX + 1]
     )
     if user is None or not ok:
-        await record_activity(  # the same write on both failures, so their timing matches
-            None, ActivityAction.SIGN_IN_FAILED, user, client_address, {"email": email[:EMAIL_MAX]}
+        # The same write on both failures, so their timing matches. Only a plausible email is
+        # kept: what registration would refuse (NUL, controls) PostgreSQL's JSON refuses too.
+        tried = email if is_valid_email(email) else None
+        await record_activity(
+            None, ActivityAction.SIGN_IN_FAILED, user, client_address, {"email": tried}
         )
         raise OperationError.single(None, _BAD_CREDENTIALS, ErrorCode.INVALID_CREDENTIALS)
     if user.suspended:
