@@ -6,6 +6,7 @@
 serving (with ``JOBS_WORKER=off`` on the servers); ``python app.py jobs run-due`` runs every job
 once and exits (cron-driven deployments); ``python app.py rotate-token-keys`` re-seals every stored
 OAuth token under the first key of TOKEN_KEYS.
+``python app.py createadmin EMAIL`` makes an existing account an admin.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import functools
 import gc
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -34,6 +36,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
@@ -57,6 +60,7 @@ from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from jobs.registry import JobContext, build_job_queue, scheduled_calls
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
+from resolvers.admin import UnknownEmailError, make_admin
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
@@ -363,6 +367,24 @@ async def rotate_token_keys(settings: Settings) -> None:
     )
 
 
+async def create_admin(config: dict[str, Any], email: str) -> int:
+    """``createadmin``: the exit status, after saying what happened."""
+    await apply_migrations(config)
+    await Tortoise.init(config=config)
+    try:
+        user = await make_admin(email)
+    except UnknownEmailError:
+        print(
+            f"No account has the email {email!r}. Register it first, then run this again.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await Tortoise.close_connections()
+    print(f"{user.email} is an admin.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="app.py", description="creatorgraph server")
     parser.add_argument(
@@ -377,12 +399,17 @@ def main(argv: list[str] | None = None) -> None:
             "worker",
             "jobs",
             "rotate-token-keys",
+            "createadmin",
         ],
     )
-    parser.add_argument("action", nargs="?", choices=["run-due"], help="for `jobs`: run-due")
+    # One optional word after the command: `jobs run-due`, `createadmin EMAIL`.
+    parser.add_argument("argument", nargs="?", help="jobs: run-due; createadmin: the EMAIL")
     args = parser.parse_args(argv)
-    if (args.command == "jobs") != (args.action is not None):
-        parser.error("`jobs` takes one action, `run-due`; no other command takes one")
+    takes_argument = args.command in ("jobs", "createadmin")
+    if takes_argument != (args.argument is not None):
+        parser.error("`jobs run-due` and `createadmin EMAIL` take one word; no other command does")
+    if args.command == "jobs" and args.argument != "run-due":
+        parser.error("`jobs` takes one action: run-due")
     logging.basicConfig(level=logging.INFO)  # until the settings say how (they may log)
     settings = Settings.from_env()
     configure_logging(settings)
@@ -393,6 +420,10 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(
             asyncio.run(run_cli_async(["-c", "settings.TORTOISE_ORM", "makemigrations"]))
+        )
+    elif args.command == "createadmin":
+        raise SystemExit(
+            asyncio.run(create_admin(tortoise_config(settings.database_url), args.argument))
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())

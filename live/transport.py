@@ -1,7 +1,8 @@
 """graphql-transport-ws as creatorgraph speaks it: Strawberry's handler with our rules on top.
 
 - The connection authenticates once, in ``connection_init`` (``connectionParams.authorization =
-  "Bearer <token>"``); a missing or bad token closes it with 4403, and so does the token's expiry.
+  "Bearer <token>"``); a missing or bad token closes it with 4403, and so does the token's expiry,
+  and so does the account's suspension or deletion (heard on the account's broker topic).
   The handler is the connection's state: the token's expiry and, per subscription, the
   ``TopicBinding`` its resolver fills in (handed to the operation as its root value) — none of
   it rides on the request ``Context``.
@@ -37,6 +38,7 @@ from strawberry.utils.aio import aclosing
 from live.hub import HubSubscriber, SubscriptionFailed
 from live.outbox import ConnectionOutbox
 from live.websocket import LiveWebSocketAdapter
+from resolvers.account_events import wait_until_closed
 from resolvers.errors import NotAuthenticatedError
 from resolvers.subscriptions import authenticate_connection
 from schema.loaders import Loaders
@@ -74,6 +76,7 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
         self._starting: dict[str, asyncio.Future[None]] = {}
         self._outbox: ConnectionOutbox | None = None
         self._expiry: asyncio.Task[None] | None = None
+        self._account_watch: asyncio.Task[None] | None = None
         self._task: asyncio.Task[Any] | None = None
         self._dropped = False
 
@@ -95,6 +98,8 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
             self._outbox.close()
             if self._expiry is not None:
                 self._expiry.cancel()
+            if self._account_watch is not None:
+                self._account_watch.cancel()
 
     def _drop(self) -> None:
         """The client stopped reading and its outbox is full: end the connection without
@@ -132,11 +137,22 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler["Context", None]):
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
         self._expiry = asyncio.create_task(self._close_at(session.expires_at))
+        self._account_watch = asyncio.create_task(self._close_when_account_closed(session.user.id))
 
     async def _close_at(self, expires_at: int) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
         with contextlib.suppress(Exception):
             await self.websocket.close(code=4403, reason="Token expired")
+
+    async def _close_when_account_closed(self, user_id: int) -> None:
+        """A suspension or deletion, on any instance, closes this socket at once."""
+        try:
+            why = await wait_until_closed(self.context.services, user_id)
+        except Exception:  # the broker failed: the token's expiry still closes the socket
+            log.exception("stopped watching account %s for suspension", user_id)
+            return
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=4403, reason=why.value)
 
     async def handle_subscribe(self, message: Any) -> None:
         payload = message.get("payload")

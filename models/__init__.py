@@ -1,6 +1,7 @@
 """Tortoise models, one module per domain. Nothing here imports from the rest of the project."""
 
 from models.accounts import RefreshToken, Role, User
+from models.activity import ActivityAction, ActivityEntry
 from models.idempotency import IdempotencyKey
 from models.oauth import OAuthConnection, OAuthState
 from models.profiles import Profile
@@ -17,6 +18,8 @@ from models.social import AccountState, Platform, SocialAccount, StatsSnapshot, 
 
 __all__ = [
     "AccountState",
+    "ActivityAction",
+    "ActivityEntry",
     "CollabRequest",
     "CollabRequestStatus",
     "Conversation",

@@ -21,6 +21,13 @@ class User(Model):
     role = fields.CharEnumField(Role, max_length=16)
     email_verified = fields.BooleanField(default=False)
     suspended = fields.BooleanField(default=False)
+    suspended_at = fields.DatetimeField(null=True)
+    suspension_reason = fields.CharField(max_length=500, null=True)
+    # When the account last signed in or refreshed a token: what "active" means in adminStats.
+    last_seen_at = fields.DatetimeField(null=True, db_index=True)
+    # A deleted account keeps only this row (id, role, dates) so the messages others received
+    # keep a valid sender: the email is replaced by "deleted:<id>", the password hash emptied.
+    deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from adapters.tokens import InvalidTokenError, TokenClaims
-from models import Profile, RefreshToken, Role, User
+from models import ActivityAction, Profile, RefreshToken, Role, User
+from resolvers.activity import record_activity
 from resolvers.errors import (
     ErrorCode,
     FieldError,
@@ -123,9 +124,19 @@ async def sign_in(services: Services, email: str, password: str, client_address:
         user.password_hash if user else None, password[: PASSWORD_MAX + 1]
     )
     if user is None or not ok:
+        # The same write on both failures, so their timing matches. Only a plausible email is
+        # kept: what registration would refuse (NUL, controls) PostgreSQL's JSON refuses too.
+        tried = email if is_valid_email(email) else None
+        await record_activity(
+            None, ActivityAction.SIGN_IN_FAILED, user, client_address, {"email": tried}
+        )
         raise OperationError.single(None, _BAD_CREDENTIALS, ErrorCode.INVALID_CREDENTIALS)
     if user.suspended:
+        await record_activity(
+            user, ActivityAction.SIGN_IN_FAILED, user, client_address, {"reason": "suspended"}
+        )
         raise _suspended()
+    await record_activity(user, ActivityAction.SIGN_IN, user, client_address)
     return await _start_session(services, user)
 
 
@@ -188,7 +199,7 @@ async def authenticate(services: Services, access_token: str) -> User:
     except InvalidTokenError as exc:
         raise NotAuthenticatedError(exc.reason) from exc
     user = await User.get_or_none(id=claims.user_id)
-    if user is None:
+    if user is None or user.deleted_at is not None:
         raise NotAuthenticatedError("The token is invalid.")
     if user.suspended:
         raise NotAuthenticatedError("This account is suspended.")
@@ -200,7 +211,10 @@ async def _start_session(services: Services, user: User) -> Session:
 
 
 async def _issue(services: Services, user: User, family: str) -> Session:
+    """Every sign-in and refresh passes here: it is when an account was last seen (adminStats)."""
     token, jti, expires = services.tokens.issue_refresh(user.id, family)
+    user.last_seen_at = datetime.now(UTC)
+    await User.filter(id=user.id).update(last_seen_at=user.last_seen_at)
     await RefreshToken.create(
         user=user,
         jti_hash=_hash(jti),

@@ -16,7 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from models import CollabRequest, CollabRequestStatus, Conversation, NotificationType, User
-from resolvers.chat.writes import direct_key, find_or_create_direct
+from resolvers.chat.writes import find_or_create_direct
 from resolvers.cursors import (
     Page,
     newest_first,
@@ -24,7 +24,7 @@ from resolvers.cursors import (
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.limits import enforce_limit
 from resolvers.notifications import create_notification, publish_notifications
-from resolvers.people import display_name_of, reachable_user
+from resolvers.people import direct_key, display_name_of, may_reach
 from resolvers.services import Services
 from resolvers.text import clean_text
 from resolvers.transactions import write_transaction
@@ -59,7 +59,7 @@ async def send_request(
         raise OperationError.single(
             ("recipient",), "You cannot send a request to yourself.", ErrorCode.INVALID
         )
-    if await reachable_user(recipient_id) is None:
+    if await may_reach(sender.id, recipient_id) is None:
         raise OperationError.single(("recipient",), "No user with this ID.", ErrorCode.NOT_FOUND)
     duplicate = OperationError.single(
         ("recipient",),

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models import Profile, User
+from tortoise.expressions import Q
+
+from models import CollabRequest, Conversation, Profile, User
+
+DELETED_USER_NAME = "Deleted user"
+
+
+def direct_key(a: int, b: int) -> str:
+    """The key of a pair of users, the same whichever way round: one conversation per pair,
+    one pending request per pair."""
+    return f"{min(a, b)}:{max(a, b)}"
 
 
 async def reachable_user(user_id: int) -> User | None:
@@ -18,6 +28,27 @@ async def reachable_user(user_id: int) -> User | None:
     if profile is None or not profile.is_active:
         return None
     return user
+
+
+async def may_reach(sender_id: int, recipient_id: int) -> User | None:
+    """The recipient, when the sender may send them a chat message or a collaboration request:
+    a reachable user (as ``reachable_user``) whose profile is public, or with whom the sender
+    already shares a conversation or a request (in either direction, any status). Otherwise
+    None, which callers refuse exactly like an unknown user, so a private profile cannot be
+    found by guessing IDs."""
+    user = await reachable_user(recipient_id)
+    if user is None:
+        return None
+    if await Profile.exists(user_id=recipient_id, is_public=True):
+        return user
+    if await Conversation.exists(direct_key=direct_key(sender_id, recipient_id)):
+        return user
+    pair = Q(sender_id=sender_id, recipient_id=recipient_id) | Q(
+        sender_id=recipient_id, recipient_id=sender_id
+    )
+    if await CollabRequest.exists(pair):
+        return user
+    return None
 
 
 async def all_reachable(user_ids: Sequence[int]) -> bool:
@@ -39,7 +70,10 @@ class Face:
 
 async def face_of(user_id: int) -> Face:
     profile = await Profile.get_or_none(user_id=user_id).only("id", "display_name", "avatar_url")
-    return Face(profile.display_name, profile.avatar_url) if profile else Face("Someone", None)
+    # Every account has a profile until it is deleted (resolvers/account_deletion.py).
+    return (
+        Face(profile.display_name, profile.avatar_url) if profile else Face(DELETED_USER_NAME, None)
+    )
 
 
 async def display_name_of(user_id: int) -> str:

@@ -17,7 +17,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers import profiles as profile_ops
+from schema.account_lifecycle import AccountLifecycleMutation
 from schema.accounts import AccountMutation, AccountQuery, User
+from schema.admin import AdminMutation, AdminQuery
 from schema.context import Info
 from schema.discovery import DiscoveryQuery
 from schema.document_cache import DocumentCache
@@ -72,7 +74,15 @@ class NodeQuery:
 class Query(
     merge_types(  # type: ignore[misc]  # merge_types makes the base at runtime
         "Query",
-        (AccountQuery, NodeQuery, ProfileQuery, DiscoveryQuery, PlatformQuery, *REALTIME_QUERIES),
+        (
+            AccountQuery,
+            NodeQuery,
+            ProfileQuery,
+            DiscoveryQuery,
+            PlatformQuery,
+            *REALTIME_QUERIES,
+            AdminQuery,
+        ),
     )
 ):
     pass
@@ -82,7 +92,15 @@ class Query(
 class Mutation(
     merge_types(  # type: ignore[misc]  # merge_types makes the base at runtime
         "Mutation",
-        (AccountMutation, ProfileMutation, SyncMutation, PlatformMutation, *REALTIME_MUTATIONS),
+        (
+            AccountMutation,
+            AccountLifecycleMutation,
+            ProfileMutation,
+            SyncMutation,
+            PlatformMutation,
+            *REALTIME_MUTATIONS,
+            AdminMutation,
+        ),
     )
 ):
     pass

@@ -8,11 +8,14 @@ import strawberry
 from models import Role as RoleEnum
 from models import User as UserModel
 from resolvers import auth
+from resolvers.cursors import PAGE_MAX
 from resolvers.notifications import unread_count as unread_notification_count
 from resolvers.profiles import profile_of
 from schema.client_address import client_address
+from schema.contacts import CollaboratorConnection, collaborators_of
 from schema.context import Info
 from schema.enums import Role
+from schema.errors import refused_as_bad_input
 from schema.node import Node, encode_id
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
 from schema.profiles import Profile
@@ -31,6 +34,16 @@ class User(Node):
     @strawberry.field(description="How many of your notifications are unread.")
     async def unread_notification_count(self) -> int:
         return await unread_notification_count(self.model.id)
+
+    @strawberry.field(
+        description="The people you have an accepted collaboration with (either of you asked), "
+        f"by display name; `search` matches any part of it. `first` is at most {PAGE_MAX}."
+    )
+    @refused_as_bad_input
+    async def collaborators(
+        self, search: str | None = None, first: int | None = None, after: str | None = None
+    ) -> CollaboratorConnection:
+        return await collaborators_of(self.model, search, first, after)
 
     @classmethod
     def from_model(cls, m: UserModel) -> User:

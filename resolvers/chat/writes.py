@@ -33,16 +33,12 @@ from resolvers.chat.reads import visible_conversation
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.limits import enforce_limit
 from resolvers.notifications import create_notification, mark_subject_read, publish_notifications
-from resolvers.people import Face, all_reachable, face_of, reachable_user
+from resolvers.people import Face, all_reachable, direct_key, face_of, may_reach
 from resolvers.services import Services
 from resolvers.text import clean_text
 from resolvers.transactions import write_transaction
 
 BODY_MAX = 4000
-
-
-def direct_key(a: int, b: int) -> str:
-    return f"{min(a, b)}:{max(a, b)}"
 
 
 def _not_found(field: str, what: str) -> OperationError:
@@ -83,7 +79,7 @@ async def send_message(
             raise OperationError.single(
                 ("recipient",), "You cannot send a message to yourself.", ErrorCode.INVALID
             )
-        if await reachable_user(recipient_id) is None:
+        if await may_reach(sender.id, recipient_id) is None:
             raise _not_found("recipient", "user")
         sent, notes = await _send_direct(sender, recipient_id, text)
     else:
