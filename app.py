@@ -34,11 +34,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
+from adapters.background import BackgroundTasks
 from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
 from adapters.job_queue import run_all_once
+from adapters.mailer import build_mailer
 from adapters.metrics import Metrics
+from adapters.one_time_codes import CodeHasher
 from adapters.passwords import PasswordHasher
 from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.registry import build_http_client, build_platform_lookup
@@ -207,6 +210,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     metrics=metrics,
                 ),
                 metrics=metrics,
+                mailer=build_mailer(
+                    settings.smtp_url, settings.mail_from, settings.mail_outbox_dir
+                ),
+                background=BackgroundTasks(),
+                codes=CodeHasher(settings.jwt_secret),
+                password_reset_limiter=RateLimiter(
+                    settings.password_reset_rate_limit,
+                    redis_client,
+                    "password-reset",
+                    metrics=metrics,
+                ),
+                unverified_may=settings.unverified_may,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
@@ -227,6 +242,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 if job_queue is not None:
                     await job_queue.stop()  # first: a running job still needs the services
+                # Mail tried after a response: a few seconds, then the job sends what is left.
+                await services.background.wait(seconds=5)
                 await hub.close()
                 await broker.close()
                 await platform_cache.close()

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.background import BackgroundTasks
 from adapters.broker import Broker
+from adapters.mailer import Mailer
 from adapters.metrics import Metrics
+from adapters.one_time_codes import CodeHasher
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
@@ -30,3 +33,8 @@ class Services:
     message_limiter: RateLimiter  # chat messages per user
     collab_request_limiter: RateLimiter  # collaboration requests per user
     metrics: Metrics  # the app's Prometheus metrics (adapters/metrics.py)
+    mailer: Mailer  # SMTP or the outbox directory (adapters/mailer.py)
+    background: BackgroundTasks  # work after the response: mail after commit
+    codes: CodeHasher  # one-time codes sent by mail, stored as HMACs
+    password_reset_limiter: RateLimiter  # password reset requests per client address
+    unverified_may: frozenset[str]  # settings.UNVERIFIED_ACTIONS an unverified user may take
