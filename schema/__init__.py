@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers import profiles as profile_ops
+from schema.account_email import AccountEmailMutation
 from schema.accounts import AccountMutation, AccountQuery, User
 from schema.context import Info
 from schema.discovery import DiscoveryQuery
@@ -30,6 +31,7 @@ from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocke
 from schema.limit_rules import mutation_limit_rules
 from schema.node import Node, decode_id
 from schema.operation_observer import ObserveOperations
+from schema.passwords import PasswordMutation
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
 from schema.query_limits import QueryLimits, QueryLimitSettings
@@ -82,7 +84,15 @@ class Query(
 class Mutation(
     merge_types(  # type: ignore[misc]  # merge_types makes the base at runtime
         "Mutation",
-        (AccountMutation, ProfileMutation, SyncMutation, PlatformMutation, *REALTIME_MUTATIONS),
+        (
+            AccountMutation,
+            AccountEmailMutation,
+            PasswordMutation,
+            ProfileMutation,
+            SyncMutation,
+            PlatformMutation,
+            *REALTIME_MUTATIONS,
+        ),
     )
 ):
     pass
