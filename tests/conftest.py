@@ -43,6 +43,7 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "REGISTER_RATE_LIMIT": "100000/minute",
         "MESSAGE_RATE_LIMIT": "100000/minute",
         "COLLAB_REQUEST_RATE_LIMIT": "100000/minute",
+        "PASSWORD_RESET_RATE_LIMIT": "100000/minute",
         # The test client on 127.0.0.1 stands in for our reverse proxy: a test names the client
         # it plays in X-Forwarded-For; a client connecting from 127.0.0.2 is an untrusted one.
         "TRUSTED_PROXIES": "127.0.0.1",
