@@ -33,15 +33,31 @@ def outbox_files(server: RunningServer, recipient: str) -> list[EmailMessage]:
     return found
 
 
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 async def test_without_smtp_each_mail_is_an_eml_file_and_its_path_is_logged_not_its_code(
-    gql: GraphQLClient, server: RunningServer, caplog: pytest.LogCaptureFixture
+    gql: GraphQLClient, server: RunningServer
 ):
-    caplog.set_level(logging.INFO, logger="creatorgraph.mail")
-    account = await register(gql)
-    for _ in range(100):
-        if outbox_files(server, account.email):
-            break
-        await asyncio.sleep(0.02)
+    records, logger = Records(), logging.getLogger("creatorgraph.mail")
+    logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        account = await register(gql)
+        for _ in range(100):
+            if outbox_files(server, account.email):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
 
     [message] = outbox_files(server, account.email)
     assert message["From"] and message["Date"] and message["Message-ID"]
@@ -50,7 +66,7 @@ async def test_without_smtp_each_mail_is_an_eml_file_and_its_path_is_logged_not_
         "text/html",
     ]
     code = code_in(message)
-    logged = "\n".join(r.getMessage() for r in caplog.records)
+    logged = "\n".join(records.lines)
     assert account.email in logged and ".eml" in logged
     assert code not in logged
 
