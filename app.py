@@ -40,6 +40,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 import rest
+from adapters.background import BackgroundTasks
 from adapters.broker import BestEffortBroker, Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import (
@@ -47,8 +48,10 @@ from adapters.database import (
     close_database_connections,
 )
 from adapters.job_queue import run_all_once
+from adapters.mailer import build_mailer
 from adapters.metrics import Metrics
 from adapters.oauth import build_oauth_clients
+from adapters.one_time_codes import CodeHasher
 from adapters.passwords import PasswordHasher
 from adapters.platforms.provider_state import ProviderState
 from adapters.platforms.registry import build_http_client, build_platform_lookup
@@ -271,6 +274,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     metrics=metrics,
                 ),
                 metrics=metrics,
+                mailer=build_mailer(
+                    settings.smtp_url, settings.mail_from, settings.mail_outbox_dir
+                ),
+                background=BackgroundTasks(),
+                codes=CodeHasher(settings.jwt_secret),
+                password_reset_limiter=RateLimiter(
+                    settings.password_reset_rate_limit,
+                    redis_client,
+                    "password-reset",
+                    metrics=metrics,
+                ),
+                unverified_may=settings.unverified_may,
                 oauth=oauth_clients,
                 token_cipher=TokenCipher(settings.oauth.token_keys)
                 if settings.oauth.token_keys
@@ -298,6 +313,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if job_queue is not None:
                     await job_queue.stop()  # first: a running job still needs the services
                 closes: list[Callable[[], Awaitable[object]]] = [
+                    # Mail tried after a response: a moment, then the job sends what is left.
+                    lambda: services.background.wait(seconds=1),
                     hub.close,
                     broker.close,
                     platform_cache.close,

@@ -102,6 +102,15 @@ class Settings:
     redis_timeout_seconds: float = 0.5
     redis_retry_seconds: float = 5.0
     shutdown_grace_seconds: int = 10
+    # Mail (adapters/mailer.py): SMTP when SMTP_URL is set (smtp://user:pass@host:587 with
+    # STARTTLS, smtps://… with TLS), else .eml files in mail_outbox_dir; the From address; and
+    # which of the actions an unverified address holds back (UNVERIFIED_ACTIONS) an unverified
+    # user may still take — none by default, the cheapest spam stopper.
+    smtp_url: str | None = None
+    mail_from: str = "creatorgraph <no-reply@localhost>"
+    mail_outbox_dir: Path = DATA_DIR / "outbox"
+    unverified_may: frozenset[str] = frozenset()
+    password_reset_rate_limit: str = "10/hour"  # noqa: S105 (a limit, not a secret)
 
     @property
     def production(self) -> bool:
@@ -171,6 +180,11 @@ class Settings:
             message_rate_limit=env.get("MESSAGE_RATE_LIMIT") or "30/minute;1000/day",
             collab_request_rate_limit=env.get("COLLAB_REQUEST_RATE_LIMIT") or "10/minute;100/day",
             jobs=JobSettings.from_env(env),
+            smtp_url=_smtp_url(env),
+            mail_from=env.get("MAIL_FROM") or "creatorgraph <no-reply@localhost>",
+            mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR") or DATA_DIR / "outbox"),
+            unverified_may=_unverified_may(env),
+            password_reset_rate_limit=env.get("PASSWORD_RESET_RATE_LIMIT") or "10/hour",
             idempotency_key_seconds=_int(env, "IDEMPOTENCY_KEY_SECONDS", 24 * 3600),
             idempotency_lock_seconds=_int(env, "IDEMPOTENCY_LOCK_SECONDS", 60),
         )
@@ -282,6 +296,37 @@ def _jwt_secret(env: Mapping[str, str], production: bool) -> str:
             path,
         )
     return path.read_text().strip()
+
+
+# What an unverified email address holds back: sending chat messages and collaboration requests.
+UNVERIFIED_ACTIONS = ("messages", "collab-requests")
+
+
+def _unverified_may(env: Mapping[str, str]) -> frozenset[str]:
+    """``UNVERIFIED_MAY``: a comma-separated list of UNVERIFIED_ACTIONS, ``all`` or ``none``."""
+    raw = (env.get("UNVERIFIED_MAY") or "none").strip().lower()
+    if raw == "none":
+        return frozenset()
+    if raw == "all":
+        return frozenset(UNVERIFIED_ACTIONS)
+    chosen = {a.strip() for a in raw.split(",") if a.strip()}
+    unknown = sorted(chosen - set(UNVERIFIED_ACTIONS))
+    if unknown:
+        raise SettingsError(
+            f"UNVERIFIED_MAY may list {', '.join(UNVERIFIED_ACTIONS)} (or all, none); "
+            f"not {', '.join(unknown)}"
+        )
+    return frozenset(chosen)
+
+
+def _smtp_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("SMTP_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError("SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465")
+    return url
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from adapters.job_queue import InProcessQueue, JobQueue, ProcrastinateQueue, ScheduledCall
 from resolvers.housekeeping import compact_history, delete_expired_refresh_tokens
 from resolvers.idempotency import delete_expired_keys
+from resolvers.mail_outbox import send_due_mail
 from resolvers.oauth import scheduled_oauth_fetch
 from resolvers.oauth_tokens import delete_expired_oauth_states, refresh_expiring_tokens
 from resolvers.scheduled_refresh import RefreshSchedule, refresh_due_accounts
@@ -41,6 +42,7 @@ def scheduled_jobs(settings: JobSettings) -> list[tuple[str, str, Job]]:
         ("delete-expired-idempotency-keys", "23 * * * *", delete_idempotency_keys),
         ("refresh-expiring-oauth-tokens", "*/15 * * * *", refresh_oauth_tokens),
         ("delete-expired-oauth-states", "11 * * * *", delete_oauth_states),
+        ("send-due-mail", "* * * * *", send_mail),
     ]
 
 
@@ -85,6 +87,10 @@ async def compact_stats_history(context: JobContext) -> object:
     return await compact_history(
         context.settings.history_full_days, context.settings.history_keep_days
     )
+
+
+async def send_mail(context: JobContext) -> object:
+    return await send_due_mail(context.services.mailer)
 
 
 def refresh_schedule(settings: JobSettings) -> RefreshSchedule:

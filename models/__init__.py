@@ -3,6 +3,7 @@
 from models.accounts import RefreshToken, Role, User
 from models.activity import ActivityAction, ActivityEntry
 from models.idempotency import IdempotencyKey
+from models.mail import CodePurpose, EmailCode, MailKind, MailMessage
 from models.oauth import OAuthConnection, OAuthState
 from models.profiles import Profile
 from models.realtime import (
@@ -20,11 +21,15 @@ __all__ = [
     "AccountState",
     "ActivityAction",
     "ActivityEntry",
+    "CodePurpose",
     "CollabRequest",
     "CollabRequestStatus",
     "Conversation",
     "ConversationParticipant",
+    "EmailCode",
     "IdempotencyKey",
+    "MailKind",
+    "MailMessage",
     "Message",
     "Notification",
     "NotificationType",

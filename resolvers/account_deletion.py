@@ -18,7 +18,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from models import (
     ActivityAction,
@@ -33,10 +32,11 @@ from models import (
 from resolvers.account_events import AccountClosed, publish_account_closed
 from resolvers.activity import record_activity
 from resolvers.admin_guard import keep_an_admin
-from resolvers.auth import PASSWORD_MAX
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.limits import enforce_limit
+from resolvers.password_rules import PASSWORD_MAX
 from resolvers.services import Services
+from resolvers.transactions import write_transaction
 
 
 def deleted_email(user_id: int) -> str:
@@ -53,7 +53,7 @@ async def delete_account(
 ) -> None:
     """Deletes the account ``user_id`` as above, logging who did it. Refused with NOT_FOUND when
     there is no such (undeleted) account, and with NOT_ALLOWED for the last admin."""
-    async with in_transaction():
+    async with write_transaction():
         user = await User.select_for_update().get_or_none(id=user_id, deleted_at=None)
         if user is None:
             raise OperationError.single(

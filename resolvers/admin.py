@@ -16,7 +16,6 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from models import (
     AccountState,
@@ -39,6 +38,7 @@ from resolvers.cursors import Page, newest_first
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.services import Services
 from resolvers.text import clean_text, has_forbidden_characters
+from resolvers.transactions import write_transaction
 
 REASON_MAX = 500
 SEARCH_MAX = 254
@@ -56,7 +56,7 @@ async def make_admin(email: str) -> User:
     if user is None:
         raise UnknownEmailError(email)
     if user.role != Role.ADMIN:
-        async with in_transaction():
+        async with write_transaction():
             await User.filter(id=user.id).update(role=Role.ADMIN)
             await Profile.filter(user_id=user.id).update(role=Role.ADMIN.value)
             await record_activity(None, ActivityAction.ADMIN_GRANTED, user, "command line")
@@ -162,7 +162,7 @@ async def suspend_user(
     if errors:
         raise OperationError(errors)
     _not_yourself(admin, user_id, "suspend")
-    async with in_transaction():
+    async with write_transaction():
         user = await User.select_for_update().get_or_none(id=user_id, deleted_at=None)
         if user is None:
             raise _not_found()
@@ -181,7 +181,7 @@ async def suspend_user(
 
 
 async def unsuspend_user(admin: User, user_id: int, client_address: str) -> User:
-    async with in_transaction():
+    async with write_transaction():
         user = await User.select_for_update().get_or_none(id=user_id, deleted_at=None)
         if user is None:
             raise _not_found()

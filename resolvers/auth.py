@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from adapters.tokens import InvalidTokenError, TokenClaims
-from models import ActivityAction, Profile, RefreshToken, Role, User
+from models import ActivityAction, CodePurpose, MailKind, Profile, RefreshToken, Role, User
 from resolvers.activity import record_activity
+from resolvers.email_codes import issue_code
 from resolvers.errors import (
     ErrorCode,
     FieldError,
@@ -21,12 +22,12 @@ from resolvers.errors import (
     OperationError,
 )
 from resolvers.limits import address_key, enforce_limit
+from resolvers.mail_outbox import deliver_soon
+from resolvers.password_rules import PASSWORD_MAX, password_errors
 from resolvers.profiles import validate_display_name
 from resolvers.services import Services
 from resolvers.transactions import write_transaction
 
-PASSWORD_MIN = 8
-PASSWORD_MAX = 256  # argon2 takes any length; an upper bound keeps hashing cost bounded.
 EMAIL_MAX = 254
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+\Z")
 _BAD_CREDENTIALS = "The email or password is incorrect."
@@ -59,16 +60,7 @@ def _validate_registration(email: str, password: str, display_name: str) -> list
         errors.append(FieldError(("email",), "Enter an email address.", ErrorCode.REQUIRED))
     elif not is_valid_email(email):
         errors.append(FieldError(("email",), "Enter a valid email address.", ErrorCode.INVALID))
-    if len(password) < PASSWORD_MIN:
-        errors.append(
-            FieldError(
-                ("password",), f"Use at least {PASSWORD_MIN} characters.", ErrorCode.TOO_SHORT
-            )
-        )
-    elif len(password) > PASSWORD_MAX:
-        errors.append(
-            FieldError(("password",), f"Use at most {PASSWORD_MAX} characters.", ErrorCode.TOO_LONG)
-        )
+    errors.extend(password_errors(password, ("password",)))
     errors.extend(validate_display_name(display_name, ("displayName",)))
     return errors
 
@@ -81,8 +73,9 @@ async def register(
     display_name: str,
     client_address: str,
 ) -> Session:
-    """Creates the account and signs in. Limited per client address, and the limit is counted
-    before the password is hashed, so a flood of registrations cannot buy argon2 time."""
+    """Creates the account and signs in, and mails a code to verify the address (queued in the
+    account's transaction, sent after commit). Limited per client address, and the limit is
+    counted before the password is hashed, so a flood of registrations cannot buy argon2 time."""
     await enforce_limit(services.register_limiter, address_key(client_address), "registrations")
     email = normalize_email(email)
     display_name = display_name.strip()
@@ -101,8 +94,12 @@ async def register(
         async with write_transaction():
             user = await User.create(email=email, password_hash=password_hash, role=role)
             await Profile.create(user=user, role=role.value, display_name=display_name)
+            mail = await issue_code(
+                services, user, CodePurpose.VERIFY_EMAIL, MailKind.EMAIL_VERIFICATION, email
+            )
     except IntegrityError as exc:  # a concurrent registration of the same email won the race
         raise duplicate from exc
+    deliver_soon(services, [mail])
     return await _start_session(services, user)
 
 
@@ -204,6 +201,20 @@ async def authenticate(services: Services, access_token: str) -> User:
     if user.suspended:
         raise NotAuthenticatedError("This account is suspended.")
     return user
+
+
+async def start_session(services: Services, user: User) -> Session:
+    """A new session (a new refresh-token family) for a user whose identity is proven."""
+    return await _start_session(services, user)
+
+
+async def revoke_all_sessions(user_id: int) -> None:
+    """Signs the user out everywhere: every refresh-token family. Inside the caller's
+    transaction, the user's tokens are locked first, as ``_revoke_family`` does, so a rotation
+    in flight either commits its successor before (and it is revoked too) or finds its token
+    revoked. Access tokens already issued live out their minutes."""
+    await RefreshToken.filter(user_id=user_id).order_by("id").select_for_update().only("id")
+    await RefreshToken.filter(user_id=user_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
 
 
 async def _start_session(services: Services, user: User) -> Session:

@@ -21,6 +21,7 @@ from resolvers.cursors import (
     Page,
     newest_first,
 )
+from resolvers.email_verification import COLLAB_REQUESTS, require_verified
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.limits import enforce_limit
 from resolvers.notifications import create_notification, publish_notifications
@@ -52,6 +53,7 @@ async def send_request(
     await enforce_limit(
         services.collab_request_limiter, f"user:{sender.id}", "collaboration requests"
     )
+    require_verified(services, sender, COLLAB_REQUESTS)
     note_text, errors = clean_text(message, ("message",), MESSAGE_MAX, required=False)
     if errors:
         raise OperationError(errors)

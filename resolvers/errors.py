@@ -45,6 +45,18 @@ class ErrorCode(StrEnum):
         ("The refresh token was already used; every session from it was signed out."),
     )
     ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED", "The account is suspended."
+    TOO_COMMON = (
+        "TOO_COMMON",
+        "The password is among the most common ones, which are guessed first; choose another.",
+    )
+    INVALID_CODE = (
+        "INVALID_CODE",
+        "The emailed code is wrong, expired or used up (5 tries each); ask for a new one.",
+    )
+    EMAIL_NOT_VERIFIED = (
+        "EMAIL_NOT_VERIFIED",
+        "Verify your email address first (accountEmailVerify) to do this.",
+    )
 
     # Throttling: too many syncs, sign-ins or fetches, or a data provider that is busy.
     RATE_LIMITED = (

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adapters.background import BackgroundTasks
 from adapters.broker import Broker
+from adapters.mailer import Mailer
 from adapters.metrics import Metrics
 from adapters.oauth import OAuthClients
+from adapters.one_time_codes import CodeHasher
 from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
@@ -32,6 +35,11 @@ class Services:
     message_limiter: RateLimiter  # chat messages per user
     collab_request_limiter: RateLimiter  # collaboration requests per user
     metrics: Metrics  # the app's Prometheus metrics (adapters/metrics.py)
+    mailer: Mailer  # SMTP or the outbox directory (adapters/mailer.py)
+    background: BackgroundTasks  # work after the response: mail after commit
+    codes: CodeHasher  # one-time codes sent by mail, stored as HMACs
+    password_reset_limiter: RateLimiter  # password reset requests per client address
+    unverified_may: frozenset[str]  # settings.UNVERIFIED_ACTIONS an unverified user may take
     # OAuth connect: each configured platform's client, and the cipher of stored tokens (None
     # only when no platform is configured, which settings.py guarantees).
     oauth: OAuthClients = field(default_factory=lambda: OAuthClients({}))

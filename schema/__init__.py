@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers import profiles as profile_ops
+from schema.account_email import AccountEmailMutation
 from schema.account_lifecycle import AccountLifecycleMutation
 from schema.accounts import AccountMutation, AccountQuery, User
 from schema.admin import AdminMutation, AdminQuery
@@ -32,6 +33,7 @@ from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocke
 from schema.limit_rules import mutation_limit_rules
 from schema.node import Node, decode_id
 from schema.operation_observer import ObserveOperations
+from schema.passwords import PasswordMutation
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
 from schema.query_limits import QueryLimits, QueryLimitSettings
@@ -95,6 +97,8 @@ class Mutation(
         (
             AccountMutation,
             AccountLifecycleMutation,
+            AccountEmailMutation,
+            PasswordMutation,
             ProfileMutation,
             SyncMutation,
             PlatformMutation,

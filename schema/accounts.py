@@ -25,6 +25,10 @@ from schema.profiles import Profile
 class User(Node):
     email: str = strawberry.field(description="The email address the user signs in with.")
     role: Role = strawberry.field(description="Whether the user is a creator or a brand.")
+    email_verified: bool = strawberry.field(
+        description="Whether the email address was proven with an emailed code; until it is, "
+        "sending messages and collaboration requests may be refused (EMAIL_NOT_VERIFIED)."
+    )
     model: strawberry.Private[UserModel]
 
     @strawberry.field(description="The user's profile.")
@@ -47,7 +51,13 @@ class User(Node):
 
     @classmethod
     def from_model(cls, m: UserModel) -> User:
-        return cls(id=encode_id("User", m.id), email=m.email, role=RoleEnum(m.role), model=m)
+        return cls(
+            id=encode_id("User", m.id),
+            email=m.email,
+            role=RoleEnum(m.role),
+            email_verified=m.email_verified,
+            model=m,
+        )
 
 
 @strawberry.input(description="A new account and the profile created with it.")

@@ -44,7 +44,16 @@ PAGED_SELECTIONS = frozenset({"edges", "nodes"})
 
 # Mutations that hash or verify a password (argon2id: tens of milliseconds of CPU and 64 MiB
 # each) — one per request, and heavy on the budget.
-PASSWORD_MUTATIONS = frozenset({"accountRegister", "tokenCreate", "accountDelete"})
+PASSWORD_MUTATIONS = frozenset(
+    {
+        "accountRegister",
+        "tokenCreate",
+        "accountDelete",
+        "accountEmailChange",
+        "passwordResetConfirm",
+        "passwordChange",
+    }
+)
 PASSWORD_MUTATION_WEIGHT = 100
 # Mutations that may call a platform data provider.
 PROVIDER_MUTATIONS = frozenset(

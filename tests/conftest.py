@@ -28,6 +28,7 @@ from settings import Settings
 from tests.fakes import FakeProviders
 
 TEST_SECRET = "test-secret-" + "x" * 40
+_OUTBOX_DIR = tempfile.mkdtemp(prefix="creatorgraph-outbox-")
 PASSWORD = "correct horse battery"
 
 
@@ -42,6 +43,7 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "REGISTER_RATE_LIMIT": "100000/minute",
         "MESSAGE_RATE_LIMIT": "100000/minute",
         "COLLAB_REQUEST_RATE_LIMIT": "100000/minute",
+        "PASSWORD_RESET_RATE_LIMIT": "100000/minute",
         # The test client on 127.0.0.1 stands in for our reverse proxy: a test names the client
         # it plays in X-Forwarded-For; a client connecting from 127.0.0.2 is an untrusted one.
         "TRUSTED_PROXIES": "127.0.0.1",
@@ -49,6 +51,11 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "QUERY_COST_BUDGET": "100000000/minute",
         # Tests run the scheduled jobs themselves (tests/test_jobs.py), never behind each other.
         "JOBS_WORKER": "off",
+        # Most tests register and then chat at once: they play verified users. The production
+        # default (unverified users may not message) is proven in tests/test_email_verification.
+        "UNVERIFIED_MAY": "all",
+        # Mail goes to a directory of this run's own (tests/test_mail.py reads it, or runs SMTP).
+        "MAIL_OUTBOX_DIR": _OUTBOX_DIR,
     }
     database_url = os.environ.get("DATABASE_URL")
     if database_url:

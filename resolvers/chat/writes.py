@@ -30,6 +30,7 @@ from resolvers.chat.events import (
     publish_chat_event,
 )
 from resolvers.chat.reads import visible_conversation
+from resolvers.email_verification import MESSAGES, require_verified
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.limits import enforce_limit
 from resolvers.notifications import create_notification, mark_subject_read, publish_notifications
@@ -64,6 +65,7 @@ async def send_message(
     sender is in. The recipient gets a MESSAGE_RECEIVED notification. Every attempt counts
     against the sender's message limits, refused ones too: they probe for people as well."""
     await enforce_limit(services.message_limiter, f"user:{sender.id}", "messages")
+    require_verified(services, sender, MESSAGES)
     text, errors = clean_text(body, ("body",), BODY_MAX, required=True)
     if recipient_id is None and conversation_id is None:
         errors.append(FieldError(None, "Choose a recipient or a conversation.", ErrorCode.REQUIRED))
