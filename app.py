@@ -38,8 +38,11 @@ from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
+from adapters.ssrf import AddressGuard
+from adapters.storage import LocalStorage
 from adapters.tokens import TokenIssuer
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
+from resolvers.media import MediaServices
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
@@ -48,8 +51,10 @@ from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
+from web.media import media_routes
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.refusals import JsonRefusals
+from web.uploads import AVATAR_PATH, MULTIPART_OVERHEAD, avatar_routes
 
 log = logging.getLogger("creatorgraph")
 
@@ -103,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     config = tortoise_config(settings.database_url)
     hub = SubscriptionHub()
+    media = settings.media
+    storage = LocalStorage(media.media_dir, media.media_base_url)
     graphql = GraphQLApp(
         build_schema(settings),
         hub=hub,
@@ -136,6 +143,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if redis_client
                 else Cache.memory("creatorgraph:platforms")
             )
+            # Avatar uploads: one address guard for every URL a user gives.
+            address_guard = AddressGuard()
             services = Services(
                 tokens=TokenIssuer(
                     settings.jwt_secret,
@@ -166,6 +175,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 collab_request_limiter=RateLimiter(
                     settings.collab_request_rate_limit, redis_client, "collab-request"
                 ),
+                media=MediaServices(
+                    storage=storage,
+                    upload_limiter=RateLimiter(media.upload_rate_limit, redis_client, "upload"),
+                    address_guard=address_guard,
+                ),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
@@ -189,6 +203,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/health", health, methods=["GET"]),
             *rest.routes,
+            *avatar_routes(media.upload_max_bytes),
+            *media_routes(storage),
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
@@ -196,7 +212,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                per_path={AVATAR_PATH: media.upload_max_bytes + MULTIPART_OVERHEAD},
+            ),
         ],
         lifespan=lifespan,
     )

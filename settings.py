@@ -31,6 +31,30 @@ class SettingsError(RuntimeError):
     """The environment describes a configuration the server must not start with."""
 
 
+# Avatars are uploaded at most this large.
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Avatar uploads: where they are stored and served, how large, how often."""
+
+    media_dir: Path = DATA_DIR / "media"
+    # What stored keys are served under: "/media" (this app) or a CDN / bucket URL.
+    media_base_url: str = "/media"
+    upload_max_bytes: int = IMAGE_MAX_BYTES
+    upload_rate_limit: str = "10/hour;30/day"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MediaSettings:
+        return cls(
+            media_dir=Path(env.get("MEDIA_DIR") or DATA_DIR / "media"),
+            media_base_url=(env.get("MEDIA_BASE_URL") or "/media").rstrip("/"),
+            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", IMAGE_MAX_BYTES),
+            upload_rate_limit=env.get("UPLOAD_RATE_LIMIT") or "10/hour;30/day",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     environment: str
@@ -82,6 +106,8 @@ class Settings:
     register_rate_limit: str = "5/hour"
     message_rate_limit: str = "30/minute;1000/day"
     collab_request_rate_limit: str = "10/minute;100/day"
+    # Avatar uploads and their storage.
+    media: MediaSettings = MediaSettings()
 
     @property
     def production(self) -> bool:
@@ -139,6 +165,7 @@ class Settings:
             register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "5/hour",
             message_rate_limit=env.get("MESSAGE_RATE_LIMIT") or "30/minute;1000/day",
             collab_request_rate_limit=env.get("COLLAB_REQUEST_RATE_LIMIT") or "10/minute;100/day",
+            media=MediaSettings.from_env(env),
         )
 
 

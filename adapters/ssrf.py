@@ -98,20 +98,21 @@ async def check_public_url(
 
 
 class AddressGuard:
-    """``check_public_url`` with this process's resolver and switches, shared by every caller
-    (profile validation, the image proxy's transport), so tests can give them all one fake DNS."""
+    """``check_public_url`` with this process's resolver, shared by every caller (profile
+    validation, the image proxy's transport), so tests can give them all one fake DNS."""
 
-    def __init__(
-        self, resolver: Resolver = system_resolver, *, allow_loopback: bool = False
-    ) -> None:
+    def __init__(self, resolver: Resolver = system_resolver) -> None:
         self.resolver = resolver
-        self.allow_loopback = allow_loopback
 
     async def check(
-        self, url: str, schemes: frozenset[str] = frozenset({"https"})
+        self,
+        url: str,
+        schemes: frozenset[str] = frozenset({"https"}),
+        *,
+        allow_loopback: bool = False,
     ) -> list[IPAddress]:
         return await check_public_url(
-            url, schemes=schemes, resolver=self.resolver, allow_loopback=self.allow_loopback
+            url, schemes=schemes, resolver=self.resolver, allow_loopback=allow_loopback
         )
 
 
@@ -125,14 +126,18 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport | None = None,
         *,
         schemes: frozenset[str] = frozenset({"https"}),
+        allow_loopback: bool = False,
     ) -> None:
         self._guard = guard
         self._inner = inner or httpx.AsyncHTTPTransport()
         self._schemes = schemes
+        self._allow_loopback = allow_loopback
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            addresses = await self._guard.check(str(request.url), self._schemes)
+            addresses = await self._guard.check(
+                str(request.url), self._schemes, allow_loopback=self._allow_loopback
+            )
         except BlockedUrlError as exc:
             raise httpx.ConnectError(f"refused: {exc}", request=request) from exc
         # A copy, not the request itself: httpx resolves the next redirect against this one.

@@ -11,6 +11,7 @@ from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.tokens import TokenIssuer
+from resolvers.media import MediaServices
 
 
 @dataclass(slots=True)
@@ -28,3 +29,4 @@ class Services:
     query_budget: QueryBudget  # query cost per client over time
     message_limiter: RateLimiter  # chat messages per user
     collab_request_limiter: RateLimiter  # collaboration requests per user
+    media: MediaServices  # avatar uploads and the image proxy (resolvers/media.py)

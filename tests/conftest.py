@@ -26,6 +26,7 @@ from app import create_app
 from resolvers.services import Services
 from settings import Settings
 from tests.fakes import FakeProviders
+from tests.fakes.dns import PUBLIC_ADDRESS, FakeDns
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
@@ -47,6 +48,7 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "TRUSTED_PROXIES": "127.0.0.1",
         # Every test client shares 127.0.0.1: a budget per address would meter the suite.
         "QUERY_COST_BUDGET": "100000000/minute",
+        "UPLOAD_RATE_LIMIT": "100000/minute",
     }
     database_url = os.environ.get("DATABASE_URL")
     if database_url:
@@ -139,16 +141,28 @@ async def fake_providers() -> AsyncIterator[FakeProviders]:
 
 
 @pytest.fixture(scope="session")
-async def server(fake_providers: FakeProviders) -> AsyncIterator[RunningServer]:
+def fake_dns() -> FakeDns:
+    """The test server's DNS: the public names tests use (the machine may have none). Tests
+    add their own names."""
+    dns = FakeDns()
+    for name in ("cdn.example.com", "x.io", "example.com"):
+        dns.add(name, PUBLIC_ADDRESS)
+    return dns
+
+
+@pytest.fixture(scope="session")
+async def server(fake_providers: FakeProviders, fake_dns: FakeDns) -> AsyncIterator[RunningServer]:
     env = server_environment(**fake_providers.environment())
+    directory = Path(tempfile.mkdtemp(prefix="creatorgraph-test-"))
+    env["MEDIA_DIR"] = str(directory / "media")
     if uses_postgres():
         await reset_postgres(env["DATABASE_URL"])
     else:
-        directory = Path(tempfile.mkdtemp(prefix="creatorgraph-test-"))
         env["DATABASE_URL"] = f"sqlite://{directory / 'test.sqlite3'}"
     if uses_redis():
         await reset_redis(env["REDIS_URL"])
     uv, task, running = await start_server(env)
+    running.services.media.address_guard.resolver = fake_dns.resolve
     yield running
     uv.should_exit = True
     await task

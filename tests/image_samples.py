@@ -68,3 +68,10 @@ SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
     b"<script>alert(document.cookie)</script><rect width='10' height='10'/></svg>"
 )
+
+
+def noisy_png(side: int = 700) -> bytes:
+    """A PNG that does not compress: about ``side``² × 1 bytes on disk (~0.5 MB at 700)."""
+    out = io.BytesIO()
+    Image.effect_noise((side, side), 100).save(out, "PNG")
+    return out.getvalue()
