@@ -33,6 +33,7 @@ import rest
 from adapters.broker import Broker, InProcessBroker
 from adapters.cache import Cache
 from adapters.database import apply_migrations, database_is_reachable
+from adapters.image_fetch import ImageFetcher
 from adapters.passwords import PasswordHasher
 from adapters.platforms.registry import build_http_client, build_platform_lookup
 from adapters.query_budget import QueryBudget
@@ -41,6 +42,7 @@ from adapters.redis_broker import RedisBroker
 from adapters.ssrf import AddressGuard
 from adapters.storage import LocalStorage
 from adapters.tokens import TokenIssuer
+from adapters.url_signer import UrlSigner
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.media import MediaServices
 from resolvers.services import Services
@@ -51,6 +53,7 @@ from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
+from web.image_proxy import image_proxy_routes
 from web.media import media_routes
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.refusals import JsonRefusals
@@ -143,8 +146,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if redis_client
                 else Cache.memory("creatorgraph:platforms")
             )
-            # Avatar uploads: one address guard for every URL a user gives.
+            # Avatar uploads and the image proxy: one address guard for every URL a user gives.
             address_guard = AddressGuard()
+            image_fetcher = ImageFetcher(
+                address_guard,
+                media.image_proxy_hosts,
+                media.image_proxy_max_bytes,
+                allow_loopback=media.image_proxy_allow_loopback,
+            )
+            image_cache = (
+                Cache.redis(redis_client, "creatorgraph:images")
+                if redis_client
+                else Cache.memory("creatorgraph:images")
+            )
             services = Services(
                 tokens=TokenIssuer(
                     settings.jwt_secret,
@@ -179,6 +193,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     storage=storage,
                     upload_limiter=RateLimiter(media.upload_rate_limit, redis_client, "upload"),
                     address_guard=address_guard,
+                    signer=UrlSigner(media.image_proxy_secret),
+                    fetcher=image_fetcher,
+                    proxy_cache=image_cache,
+                    proxy_cache_seconds=media.image_proxy_cache_seconds,
+                    proxy_url=media.image_proxy_url,
                 ),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
@@ -193,6 +212,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await hub.close()
                 await broker.close()
                 await platform_cache.close()
+                await image_cache.close()
+                await image_fetcher.aclose()
                 await provider_http.aclose()
                 if redis_client is not None:
                     await redis_client.aclose()
@@ -205,6 +226,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *rest.routes,
             *avatar_routes(media.upload_max_bytes),
             *media_routes(storage),
+            *image_proxy_routes(media.image_proxy_cache_seconds),
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[

@@ -26,6 +26,7 @@ from app import create_app
 from resolvers.services import Services
 from settings import Settings
 from tests.fakes import FakeProviders
+from tests.fakes.cdn import CDN_HOST, FakeCdn
 from tests.fakes.dns import PUBLIC_ADDRESS, FakeDns
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -141,12 +142,22 @@ async def fake_providers() -> AsyncIterator[FakeProviders]:
 
 
 @pytest.fixture(scope="session")
+async def fake_cdn() -> AsyncIterator[FakeCdn]:
+    """A platform image CDN on loopback, for the image proxy."""
+    cdn = FakeCdn()
+    await cdn.start()
+    yield cdn
+    await cdn.stop()
+
+
+@pytest.fixture(scope="session")
 def fake_dns() -> FakeDns:
-    """The test server's DNS: the public names tests use (the machine may have none). Tests
-    add their own names."""
+    """The test server's DNS: the public names tests use (the machine may have none), and the
+    fake CDN's name on loopback. Tests add their own names."""
     dns = FakeDns()
     for name in ("cdn.example.com", "x.io", "example.com"):
         dns.add(name, PUBLIC_ADDRESS)
+    dns.add(CDN_HOST, "127.0.0.1")
     return dns
 
 
@@ -155,6 +166,8 @@ async def server(fake_providers: FakeProviders, fake_dns: FakeDns) -> AsyncItera
     env = server_environment(**fake_providers.environment())
     directory = Path(tempfile.mkdtemp(prefix="creatorgraph-test-"))
     env["MEDIA_DIR"] = str(directory / "media")
+    # The image proxy may reach loopback (and plain http): the fake CDN (tests/fakes/cdn.py).
+    env["IMAGE_PROXY_ALLOW_PRIVATE"] = "true"
     if uses_postgres():
         await reset_postgres(env["DATABASE_URL"])
     else:
