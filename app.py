@@ -13,7 +13,7 @@ import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -40,7 +40,8 @@ from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.ssrf import AddressGuard
-from adapters.storage import LocalStorage
+from adapters.storage import LocalStorage, Storage
+from adapters.storage_s3 import S3Location, S3Storage
 from adapters.tokens import TokenIssuer
 from adapters.url_signer import UrlSigner
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
@@ -112,7 +113,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     config = tortoise_config(settings.database_url)
     hub = SubscriptionHub()
     media = settings.media
-    storage = LocalStorage(media.media_dir, media.media_base_url)
+    # Uploads go to the local directory (served at /media) unless a bucket is configured.
+    local_storage = None if media.s3_bucket else LocalStorage(media.media_dir, media.media_base_url)
     graphql = GraphQLApp(
         build_schema(settings),
         hub=hub,
@@ -129,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await apply_migrations(config)
-        async with RegisterTortoise(app, config=config):
+        async with RegisterTortoise(app, config=config), AsyncExitStack() as resources:
             # One Redis client per process when REDIS_URL is set, shared by the broker (events
             # reach every instance), the provider cache and the rate limiters; without it, each
             # works in process.
@@ -146,6 +148,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if redis_client
                 else Cache.memory("creatorgraph:platforms")
             )
+            storage: Storage
+            if local_storage is not None:
+                storage = local_storage
+            else:
+                location = S3Location(
+                    bucket=media.s3_bucket or "",
+                    endpoint_url=media.s3_endpoint_url,
+                    region=media.s3_region,
+                    access_key_id=media.s3_access_key_id,
+                    secret_access_key=media.s3_secret_access_key,
+                )
+                storage = await resources.enter_async_context(
+                    S3Storage.open(location, media.media_base_url)
+                )
             # Avatar uploads and the image proxy: one address guard for every URL a user gives.
             address_guard = AddressGuard()
             image_fetcher = ImageFetcher(
@@ -225,7 +241,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             *rest.routes,
             *avatar_routes(media.upload_max_bytes),
-            *media_routes(storage),
+            *(media_routes(local_storage) if local_storage else []),
             *image_proxy_routes(media.image_proxy_cache_seconds),
             *(asset_routes() if settings.graphiql else []),
         ],

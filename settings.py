@@ -67,6 +67,13 @@ class MediaSettings:
     image_proxy_cache_seconds: int = 24 * 3600
     # Tests only: lets the proxy reach loopback (a fake CDN); refused in production.
     image_proxy_allow_loopback: bool = False
+    # S3-compatible storage instead of media_dir when a bucket is named; no endpoint means AWS,
+    # no keys mean the default credential chain (environment, instance role).
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], jwt_secret: str, production: bool) -> MediaSettings:
@@ -84,6 +91,12 @@ class MediaSettings:
             else hmac.new(jwt_secret.encode(), b"creatorgraph image proxy", "sha256").digest()
         )
         hosts = env.get("IMAGE_PROXY_HOSTS")
+        bucket = env.get("S3_BUCKET", "").strip() or None
+        if bucket and not env.get("MEDIA_BASE_URL"):
+            raise SettingsError(
+                "S3_BUCKET needs MEDIA_BASE_URL: the public URL the bucket's objects are read "
+                "from (the bucket's own or a CDN's)"
+            )
         return cls(
             media_dir=Path(env.get("MEDIA_DIR") or DATA_DIR / "media"),
             media_base_url=(env.get("MEDIA_BASE_URL") or "/media").rstrip("/"),
@@ -99,6 +112,11 @@ class MediaSettings:
             image_proxy_max_bytes=_int(env, "IMAGE_PROXY_MAX_BYTES", IMAGE_MAX_BYTES),
             image_proxy_cache_seconds=_int(env, "IMAGE_PROXY_CACHE_SECONDS", 24 * 3600),
             image_proxy_allow_loopback=allow_loopback,
+            s3_bucket=bucket,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL", "").strip() or None,
+            s3_region=env.get("S3_REGION", "").strip() or None,
+            s3_access_key_id=env.get("S3_ACCESS_KEY_ID", "").strip() or None,
+            s3_secret_access_key=env.get("S3_SECRET_ACCESS_KEY", "").strip() or None,
         )
 
 
