@@ -20,7 +20,7 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +47,7 @@ from adapters.database import (
     apply_migrations,
     close_database_connections,
 )
+from adapters.image_fetch import ImageFetcher
 from adapters.job_queue import run_all_once
 from adapters.mailer import build_mailer
 from adapters.metrics import Metrics
@@ -59,11 +60,16 @@ from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.redis_broker import RedisBroker
 from adapters.redis_circuit import RedisCircuit
+from adapters.ssrf import AddressGuard
+from adapters.storage import LocalStorage, Storage
+from adapters.storage_s3 import S3Location, S3Storage
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
+from adapters.url_signer import UrlSigner
 from jobs.registry import JobContext, build_job_queue, scheduled_calls
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.admin import UnknownEmailError, make_admin
+from resolvers.media import MediaServices
 from resolvers.services import Services
 from schema import build_schema
 from schema.context import Context
@@ -75,12 +81,15 @@ from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
 from web.idempotency import IdempotencyMiddleware
+from web.image_proxy import image_proxy_routes
 from web.logs import configure_logging
+from web.media import media_routes
 from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.oauth_callback import oauth_callback_routes
 from web.refusals import JsonRefusals
 from web.unavailable import HANDLED, service_unavailable
+from web.uploads import AVATAR_PATH, MULTIPART_OVERHEAD, avatar_routes
 
 log = logging.getLogger("creatorgraph")
 
@@ -151,6 +160,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # This app's metrics, in a registry of its own (tests run many apps in one process).
     metrics = Metrics()
     hub = SubscriptionHub(metrics=metrics)
+    media = settings.media
+    # Uploads go to the local directory (served at /media) unless a bucket is configured.
+    local_storage = None if media.s3_bucket else LocalStorage(media.media_dir, media.media_base_url)
     graphql = GraphQLApp(
         build_schema(settings),
         hub=hub,
@@ -168,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await apply_migrations(config)
-        async with RegisterTortoise(app, config=config):
+        async with RegisterTortoise(app, config=config), AsyncExitStack() as resources:
             # One Redis client per process when REDIS_URL is set, shared by the broker (events
             # reach every instance), the provider cache and the rate limiters; without it, each
             # works in process. Its commands time out quickly, and while it is down (the
@@ -201,6 +213,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 else Cache.memory("creatorgraph:platforms", metrics=metrics)
             )
             oauth_clients = build_oauth_clients(settings.oauth, provider_http)
+            storage: Storage
+            if local_storage is not None:
+                storage = local_storage
+            else:
+                location = S3Location(
+                    bucket=media.s3_bucket or "",
+                    endpoint_url=media.s3_endpoint_url,
+                    region=media.s3_region,
+                    access_key_id=media.s3_access_key_id,
+                    secret_access_key=media.s3_secret_access_key,
+                )
+                storage = await resources.enter_async_context(
+                    S3Storage.open(location, media.media_base_url)
+                )
+            # Avatar uploads and the image proxy: one address guard for every URL a user gives.
+            address_guard = AddressGuard()
+            image_fetcher = ImageFetcher(
+                address_guard,
+                media.image_proxy_hosts,
+                media.image_proxy_max_bytes,
+                allow_loopback=media.image_proxy_allow_loopback,
+            )
+            image_cache = (
+                Cache.redis(redis_client, "creatorgraph:images")
+                if redis_client
+                else Cache.memory("creatorgraph:images")
+            )
             services = Services(
                 tokens=TokenIssuer(
                     settings.jwt_secret,
@@ -291,6 +330,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if settings.oauth.token_keys
                 else None,
                 oauth_state_seconds=settings.oauth.state_seconds,
+                media=MediaServices(
+                    storage=storage,
+                    upload_limiter=RateLimiter(
+                        media.upload_rate_limit,
+                        redis_client,
+                        "upload",
+                        circuit=circuit,
+                        metrics=metrics,
+                    ),
+                    address_guard=address_guard,
+                    signer=UrlSigner(media.image_proxy_secret),
+                    fetcher=image_fetcher,
+                    proxy_cache=image_cache,
+                    proxy_cache_seconds=media.image_proxy_cache_seconds,
+                    proxy_url=media.image_proxy_url,
+                ),
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
@@ -318,6 +373,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     hub.close,
                     broker.close,
                     platform_cache.close,
+                    image_cache.close,
+                    image_fetcher.aclose,
                     oauth_clients.aclose,
                     provider_http.aclose,
                 ]
@@ -338,6 +395,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics_route(metrics, settings.metrics_token, production=settings.production),
             *rest.routes,
             *oauth_callback_routes(settings.oauth),
+            *avatar_routes(media.upload_max_bytes),
+            *(media_routes(local_storage) if local_storage else []),
+            *image_proxy_routes(media.image_proxy_cache_seconds),
             *(asset_routes() if settings.graphiql else []),
         ],
         middleware=[
@@ -346,7 +406,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
             Middleware(RequestIdMiddleware),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                per_path={AVATAR_PATH: media.upload_max_bytes + MULTIPART_OVERHEAD},
+            ),
             Middleware(
                 IdempotencyMiddleware,
                 secret=settings.jwt_secret,

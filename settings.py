@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import ipaddress
 import logging
 import os
@@ -31,6 +32,94 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 class SettingsError(RuntimeError):
     """The environment describes a configuration the server must not start with."""
+
+
+# Avatars are uploaded at most this large; the image proxy fetches at most this much.
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# The platforms' avatar CDNs (docs/PROVIDERS.md): TikTok, Instagram/Facebook, YouTube, Twitch, X.
+IMAGE_PROXY_HOSTS = (
+    "tiktokcdn.com",
+    "tiktokcdn-us.com",
+    "cdninstagram.com",
+    "fbcdn.net",
+    "ggpht.com",
+    "ytimg.com",
+    "googleusercontent.com",
+    "jtvnw.net",
+    "twimg.com",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Avatar uploads (where they are stored and served, how large, how often) and the image
+    proxy (its signing secret, the CDN hosts it may fetch from, its limits)."""
+
+    media_dir: Path = DATA_DIR / "media"
+    # What stored keys are served under: "/media" (this app) or a CDN / bucket URL.
+    media_base_url: str = "/media"
+    # Where clients reach the image proxy: absolute when the web app is on another origin.
+    image_proxy_url: str = "/images/proxy"
+    upload_max_bytes: int = IMAGE_MAX_BYTES
+    upload_rate_limit: str = "10/hour;30/day"
+    image_proxy_secret: bytes = field(default=b"", repr=False)
+    # Host suffixes the proxy fetches from; a host matches itself or any subdomain.
+    image_proxy_hosts: tuple[str, ...] = IMAGE_PROXY_HOSTS
+    image_proxy_max_bytes: int = IMAGE_MAX_BYTES
+    image_proxy_cache_seconds: int = 24 * 3600
+    # Tests only: lets the proxy reach loopback (a fake CDN); refused in production.
+    image_proxy_allow_loopback: bool = False
+    # S3-compatible storage instead of media_dir when a bucket is named; no endpoint means AWS,
+    # no keys mean the default credential chain (environment, instance role).
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], jwt_secret: str, production: bool) -> MediaSettings:
+        allow_loopback = _bool(env, "IMAGE_PROXY_ALLOW_PRIVATE", False)
+        if allow_loopback and production:
+            raise SettingsError("IMAGE_PROXY_ALLOW_PRIVATE is for tests; never in production")
+        own_secret = env.get("IMAGE_PROXY_SECRET", "")
+        if own_secret and len(own_secret.encode()) < MIN_SECRET_BYTES and production:
+            raise SettingsError(f"IMAGE_PROXY_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        # Without its own secret, one derived from the JWT secret under a label: a proxy
+        # signature can never be replayed as anything the JWT secret signs, nor the reverse.
+        secret = (
+            own_secret.encode()
+            if own_secret
+            else hmac.new(jwt_secret.encode(), b"creatorgraph image proxy", "sha256").digest()
+        )
+        hosts = env.get("IMAGE_PROXY_HOSTS")
+        bucket = env.get("S3_BUCKET", "").strip() or None
+        if bucket and not env.get("MEDIA_BASE_URL"):
+            raise SettingsError(
+                "S3_BUCKET needs MEDIA_BASE_URL: the public URL the bucket's objects are read "
+                "from (the bucket's own or a CDN's)"
+            )
+        return cls(
+            media_dir=Path(env.get("MEDIA_DIR") or DATA_DIR / "media"),
+            media_base_url=(env.get("MEDIA_BASE_URL") or "/media").rstrip("/"),
+            image_proxy_url=env.get("IMAGE_PROXY_URL") or "/images/proxy",
+            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", IMAGE_MAX_BYTES),
+            upload_rate_limit=env.get("UPLOAD_RATE_LIMIT") or "10/hour;30/day",
+            image_proxy_secret=secret,
+            image_proxy_hosts=(
+                tuple(h.strip().lower().lstrip(".") for h in hosts.split(",") if h.strip())
+                if hosts is not None
+                else IMAGE_PROXY_HOSTS
+            ),
+            image_proxy_max_bytes=_int(env, "IMAGE_PROXY_MAX_BYTES", IMAGE_MAX_BYTES),
+            image_proxy_cache_seconds=_int(env, "IMAGE_PROXY_CACHE_SECONDS", 24 * 3600),
+            image_proxy_allow_loopback=allow_loopback,
+            s3_bucket=bucket,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL", "").strip() or None,
+            s3_region=env.get("S3_REGION", "").strip() or None,
+            s3_access_key_id=env.get("S3_ACCESS_KEY_ID", "").strip() or None,
+            s3_secret_access_key=env.get("S3_SECRET_ACCESS_KEY", "").strip() or None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +200,8 @@ class Settings:
     mail_outbox_dir: Path = DATA_DIR / "outbox"
     unverified_may: frozenset[str] = frozenset()
     password_reset_rate_limit: str = "10/hour"  # noqa: S105 (a limit, not a secret)
+    # Avatar uploads, their storage and the image proxy for platform avatars.
+    media: MediaSettings = MediaSettings()
 
     @property
     def production(self) -> bool:
@@ -129,13 +220,14 @@ class Settings:
                 f"CREATORGRAPH_ENV must be development, production or test, not {environment!r}"
             )
         production = environment == "production"
+        jwt_secret = _jwt_secret(env, production)
         return cls(
             environment=environment,
             host=env.get("HOST", "127.0.0.1"),
             port=_int(env, "PORT", 8000),
             database_url=database_url(env),
             redis_url=env.get("REDIS_URL") or None,
-            jwt_secret=_jwt_secret(env, production),
+            jwt_secret=jwt_secret,
             jwt_issuer=env.get("JWT_ISSUER", "creatorgraph"),
             jwt_audience=env.get("JWT_AUDIENCE", "creatorgraph-api"),
             access_token_seconds=_int(env, "ACCESS_TOKEN_SECONDS", 15 * 60),
@@ -180,6 +272,7 @@ class Settings:
             message_rate_limit=env.get("MESSAGE_RATE_LIMIT") or "30/minute;1000/day",
             collab_request_rate_limit=env.get("COLLAB_REQUEST_RATE_LIMIT") or "10/minute;100/day",
             jobs=JobSettings.from_env(env),
+            media=MediaSettings.from_env(env, jwt_secret, production),
             smtp_url=_smtp_url(env),
             mail_from=env.get("MAIL_FROM") or "creatorgraph <no-reply@localhost>",
             mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR") or DATA_DIR / "outbox"),

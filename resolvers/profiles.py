@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from models import Profile, SocialAccount, User
+from resolvers.avatar_urls import own_upload_prefix, public_url_errors, remove_replaced_upload
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange, change_profile_stats
@@ -131,19 +132,40 @@ async def users_by_id(user_ids: Sequence[int]) -> list[User | None]:
 async def update_profile(services: Services, user: User, changes: ProfileChanges) -> Profile:
     """Saves the validated changes through the stats tail: completeness is part of the rizz
     score, and the name, place, niches and visibility decide where discovery lists the profile."""
-    values = _validated_values(changes)
+    values = _validated_values(changes, await _avatar_url_errors(services, user, changes))
+    replaced: list[str | None] = []
 
     async def edit(change: StatsChange) -> None:
+        if "avatar_url" in values:
+            replaced.append(change.profile.avatar_url)
         for name, value in values.items():
             setattr(change.profile, name, value)
         if values:
             await change.profile.save(update_fields=list(values))
 
-    return (await change_profile_stats(services, user.id, edit)).profile
+    profile = (await change_profile_stats(services, user.id, edit)).profile
+    # After the commit, never before: a failed save must not leave the profile without files.
+    if replaced and replaced[0] != profile.avatar_url:
+        await remove_replaced_upload(services.media, user.id, replaced[0])
+    return profile
 
 
-def _validated_values(changes: ProfileChanges) -> dict[str, Any]:
-    errors: list[FieldError] = []
+async def _avatar_url_errors(
+    services: Services, user: User, changes: ProfileChanges
+) -> list[FieldError]:
+    """The user's own upload, or an https URL whose host resolves to public addresses only."""
+    if changes.avatar_url is UNSET:
+        return []
+    url = (changes.avatar_url or "").strip()
+    if not url or own_upload_prefix(services.media, user.id, url) is not None:
+        return []
+    return _validate_url(url, ("avatarUrl",)) or await public_url_errors(
+        services.media, url, ("avatarUrl",)
+    )
+
+
+def _validated_values(changes: ProfileChanges, avatar_errors: list[FieldError]) -> dict[str, Any]:
+    errors: list[FieldError] = list(avatar_errors)
     values: dict[str, Any] = {}
     if changes.display_name is not UNSET:
         if changes.display_name is None:
@@ -157,8 +179,6 @@ def _validated_values(changes: ProfileChanges) -> dict[str, Any]:
         values["bio"] = bio
     if changes.avatar_url is not UNSET:
         url = (changes.avatar_url or "").strip()
-        if url:
-            errors += _validate_url(url, ("avatarUrl",))
         values["avatar_url"] = url or None
     if changes.niches is not UNSET:
         niches, niche_errors = _validate_niches(changes.niches or [])
@@ -200,8 +220,8 @@ def _validate_url(url: str, path: tuple[str, ...]) -> list[FieldError]:
         parts = urlsplit(url)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in {"https", "http"} or not parts.netloc:
-        return [FieldError(path, "Enter an http(s) URL.", ErrorCode.INVALID)]
+    if parts is None or parts.scheme != "https" or not parts.netloc:
+        return [FieldError(path, "Enter an https URL.", ErrorCode.INVALID)]
     if has_forbidden_characters(url) or " " in url:
         return [FieldError(path, "Enter a valid URL.", ErrorCode.INVALID)]
     return []

@@ -17,6 +17,7 @@ from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
+from resolvers.media import MediaServices
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class Services:
     codes: CodeHasher  # one-time codes sent by mail, stored as HMACs
     password_reset_limiter: RateLimiter  # password reset requests per client address
     unverified_may: frozenset[str]  # settings.UNVERIFIED_ACTIONS an unverified user may take
+    media: MediaServices  # avatar uploads and the image proxy (resolvers/media.py)
     # OAuth connect: each configured platform's client, and the cipher of stored tokens (None
     # only when no platform is configured, which settings.py guarantees).
     oauth: OAuthClients = field(default_factory=lambda: OAuthClients({}))

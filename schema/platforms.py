@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -14,6 +15,7 @@ from models import SocialAccount as SocialAccountModel
 from models import SyncSource as SyncSourceEnum
 from resolvers import oauth as oauth_ops
 from resolvers import platforms as ops
+from resolvers.image_proxy import proxied_url
 from schema.context import Info
 from schema.enums import Platform
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
@@ -54,6 +56,18 @@ strawberry.enum(
 )
 SyncSource = SyncSourceEnum
 
+# Platform CDN links expire and refuse other sites' pages: avatars go through the image proxy.
+PROXIED_AVATAR = (
+    "The account avatar through this server's image proxy (a signed /images/proxy link; the "
+    "platform's own link expires and refuses other sites); null when unknown or not on a "
+    "platform's image host."
+)
+
+
+def _avatar(root: Any, info: Info) -> str | None:
+    """The proxy link for the platform's avatar URL the type keeps in ``raw_avatar_url``."""
+    return proxied_url(info.context.services.media, root.raw_avatar_url)
+
 
 @strawberry.type(description="An account's public numbers as a provider reported them.")
 class PlatformProfile:
@@ -63,9 +77,7 @@ class PlatformProfile:
     display_name: str | None = strawberry.field(
         description="The account name; null when the provider does not give one."
     )
-    avatar_url: str | None = strawberry.field(
-        description="URL of the account avatar; null when not given."
-    )
+    avatar_url: str | None = strawberry.field(description=PROXIED_AVATAR, resolver=_avatar)
     bio: str | None = strawberry.field(description="The account bio; null when not given.")
     verified: bool | None = strawberry.field(description="Null when the platform does not say.")
     followers: BigInt | None = strawberry.field(description="Null when hidden by the creator.")
@@ -90,6 +102,7 @@ class PlatformProfile:
     )
     provider: Provider = strawberry.field(description="The provider that answered.")
     fetched_at: datetime = strawberry.field(description="When the provider was asked.")
+    raw_avatar_url: strawberry.Private[str | None]
 
     @classmethod
     def from_result(cls, p: ops.PlatformProfile) -> PlatformProfile:
@@ -98,7 +111,7 @@ class PlatformProfile:
             handle=p.handle,
             platform_user_id=p.platform_user_id,
             display_name=p.display_name,
-            avatar_url=p.avatar_url,
+            raw_avatar_url=p.avatar_url,
             bio=p.bio,
             verified=p.verified,
             followers=_big(p.followers),
@@ -127,9 +140,7 @@ class SocialAccount:
     display_name: str | None = strawberry.field(
         description="The account name as the provider reported it; null when unknown."
     )
-    avatar_url: str | None = strawberry.field(
-        description="URL of the account avatar; null when unknown."
-    )
+    avatar_url: str | None = strawberry.field(description=PROXIED_AVATAR, resolver=_avatar)
     verified: bool | None = strawberry.field(
         description="Whether the platform verified the account; null when unknown."
     )
@@ -172,6 +183,7 @@ class SocialAccount:
         description="When the scheduled refresh fetches this account again; null when it is "
         "not scheduled yet (numbers entered by hand are never refreshed)."
     )
+    raw_avatar_url: strawberry.Private[str | None]
 
     @classmethod
     def from_model(cls, a: SocialAccountModel) -> SocialAccount:
@@ -181,7 +193,7 @@ class SocialAccount:
             platform=PlatformEnum(a.platform),
             handle=a.handle,
             display_name=a.display_name,
-            avatar_url=a.avatar_url,
+            raw_avatar_url=a.avatar_url,
             verified=a.verified,
             followers=None if hidden else BigInt(a.followers),
             following=_big(a.following),

@@ -273,7 +273,8 @@ class ProfileUpdateInput:
         description="A short self-description, at most 1000 characters."
     )
     avatar_url: strawberry.Maybe[str | None] = strawberry.field(
-        description="URL of your avatar image, at most 2048 characters."
+        description="Your avatar: an https URL on a public host (at most 2048 characters), or "
+        "the avatarUrl that POST /uploads/avatar answered with."
     )
     niches: strawberry.Maybe[list[str] | None] = strawberry.field(
         description="Topics you cover; at most 10, each at most 40 characters."

@@ -26,6 +26,8 @@ from app import create_app
 from resolvers.services import Services
 from settings import Settings
 from tests.fakes import FakeProviders
+from tests.fakes.cdn import CDN_HOST, FakeCdn
+from tests.fakes.dns import PUBLIC_ADDRESS, FakeDns
 
 TEST_SECRET = "test-secret-" + "x" * 40
 _OUTBOX_DIR = tempfile.mkdtemp(prefix="creatorgraph-outbox-")
@@ -56,6 +58,7 @@ def server_environment(**overrides: str) -> dict[str, str]:
         "UNVERIFIED_MAY": "all",
         # Mail goes to a directory of this run's own (tests/test_mail.py reads it, or runs SMTP).
         "MAIL_OUTBOX_DIR": _OUTBOX_DIR,
+        "UPLOAD_RATE_LIMIT": "100000/minute",
     }
     database_url = os.environ.get("DATABASE_URL")
     if database_url:
@@ -148,16 +151,40 @@ async def fake_providers() -> AsyncIterator[FakeProviders]:
 
 
 @pytest.fixture(scope="session")
-async def server(fake_providers: FakeProviders) -> AsyncIterator[RunningServer]:
+async def fake_cdn() -> AsyncIterator[FakeCdn]:
+    """A platform image CDN on loopback, for the image proxy."""
+    cdn = FakeCdn()
+    await cdn.start()
+    yield cdn
+    await cdn.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_dns() -> FakeDns:
+    """The test server's DNS: the public names tests use (the machine may have none), and the
+    fake CDN's name on loopback. Tests add their own names."""
+    dns = FakeDns()
+    for name in ("cdn.example.com", "x.io", "example.com"):
+        dns.add(name, PUBLIC_ADDRESS)
+    dns.add(CDN_HOST, "127.0.0.1")
+    return dns
+
+
+@pytest.fixture(scope="session")
+async def server(fake_providers: FakeProviders, fake_dns: FakeDns) -> AsyncIterator[RunningServer]:
     env = server_environment(**fake_providers.environment())
+    directory = Path(tempfile.mkdtemp(prefix="creatorgraph-test-"))
+    env["MEDIA_DIR"] = str(directory / "media")
+    # The image proxy may reach loopback (and plain http): the fake CDN (tests/fakes/cdn.py).
+    env["IMAGE_PROXY_ALLOW_PRIVATE"] = "true"
     if uses_postgres():
         await reset_postgres(env["DATABASE_URL"])
     else:
-        directory = Path(tempfile.mkdtemp(prefix="creatorgraph-test-"))
         env["DATABASE_URL"] = f"sqlite://{directory / 'test.sqlite3'}"
     if uses_redis():
         await reset_redis(env["REDIS_URL"])
     uv, task, running = await start_server(env)
+    running.services.media.address_guard.resolver = fake_dns.resolve
     yield running
     uv.should_exit = True
     await task
