@@ -1,6 +1,7 @@
 """Tortoise models, one module per domain. Nothing here imports from the rest of the project."""
 
 from models.accounts import RefreshToken, Role, User
+from models.posts import Post
 from models.profiles import Profile
 from models.realtime import (
     CollabRequest,
@@ -23,6 +24,7 @@ __all__ = [
     "Notification",
     "NotificationType",
     "Platform",
+    "Post",
     "Profile",
     "RefreshToken",
     "Role",
