@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.job_queue import InProcessQueue, JobQueue, ProcrastinateQueue, ScheduledCall
+from resolvers.growth_refresh import refresh_growth
 from resolvers.housekeeping import compact_history, delete_expired_refresh_tokens
 from resolvers.scheduled_refresh import OAuthFetch, RefreshSchedule, refresh_due_accounts
 from resolvers.services import Services
@@ -38,6 +39,7 @@ def scheduled_jobs(settings: JobSettings) -> list[tuple[str, str, Job]]:
         ("refresh-accounts", settings.refresh_cron, refresh_accounts),
         ("delete-expired-refresh-tokens", "17 3 * * *", delete_refresh_tokens),
         ("compact-history", "41 3 * * *", compact_stats_history),
+        ("refresh-growth", "53 3 * * *", refresh_profile_growth),
     ]
 
 
@@ -70,6 +72,10 @@ async def compact_stats_history(context: JobContext) -> object:
     return await compact_history(
         context.settings.history_full_days, context.settings.history_keep_days
     )
+
+
+async def refresh_profile_growth(context: JobContext) -> object:
+    return await refresh_growth(context.services)
 
 
 def refresh_schedule(settings: JobSettings) -> RefreshSchedule:
