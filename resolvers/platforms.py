@@ -250,6 +250,7 @@ def _sync_item(platform: Platform, fetched: PlatformProfile) -> SyncItem:
             content_count=fetched.content_count,
             total_likes=fetched.total_likes,
             total_views=fetched.total_views,
+            posts=fetched.posts,
         ),
     )
 

@@ -13,9 +13,12 @@ from models import Platform as PlatformEnum
 from models import SocialAccount as SocialAccountModel
 from models import SyncSource as SyncSourceEnum
 from resolvers import platforms as ops
+from resolvers.posts import recent_posts
 from schema.context import Info
 from schema.enums import Platform
+from schema.errors import refused_as_bad_input
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
+from schema.posts import PostConnection
 from schema.profiles import Profile
 from schema.scalars import BigInt
 
@@ -170,6 +173,15 @@ class SocialAccount:
         description="When the scheduled refresh fetches this account again; null when it is "
         "not scheduled yet (numbers entered by hand are never refreshed)."
     )
+    account_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The latest posts or videos with their likes, comments and views, newest "
+        "first, as the last provider sync fetched them."
+    )
+    @refused_as_bad_input
+    async def recent_posts(self, first: int = 10, after: str | None = None) -> PostConnection:
+        return PostConnection.from_page(await recent_posts(self.account_id, first, after))
 
     @classmethod
     def from_model(cls, a: SocialAccountModel) -> SocialAccount:
@@ -205,6 +217,7 @@ class SocialAccount:
             if a.refresh_error_code and a.refresh_error_at
             else None,
             next_refresh_at=a.next_refresh_at if a.source != SyncSourceEnum.MANUAL else None,
+            account_id=a.id,
         )
 
 
