@@ -409,6 +409,10 @@ class ProviderSettings:
     lock_seconds: float
     refresh_rate_limit: str
     lookup_rate_limit: str
+    # The demo provider (adapters/platforms/demo.py): made-up numbers for every platform, last in
+    # each chain so configured providers win. DEMO_PROVIDER=on|off; on by default in
+    # development only, refused in production.
+    demo: bool = False
 
     def has_credentials(self, provider: str) -> bool:
         return {
@@ -422,7 +426,8 @@ class ProviderSettings:
 
     def providers_for(self, platform: str) -> tuple[str, ...]:
         """The platform's configured providers, in the order they are tried."""
-        return tuple(p for p in self.preferences.get(platform, ()) if self.has_credentials(p))
+        configured = tuple(p for p in self.preferences.get(platform, ()) if self.has_credentials(p))
+        return (*configured, "demo") if self.demo else configured
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ProviderSettings:
@@ -468,7 +473,19 @@ class ProviderSettings:
             lock_seconds=_float(env, "PLATFORM_LOCK_SECONDS", 15.0),
             refresh_rate_limit=env.get("PLATFORM_REFRESH_RATE_LIMIT") or "3/hour",
             lookup_rate_limit=env.get("PLATFORM_LOOKUP_RATE_LIMIT") or "60/minute",
+            demo=_demo_provider(env),
         )
+
+
+def _demo_provider(env: Mapping[str, str]) -> bool:
+    environment = env.get("CREATORGRAPH_ENV", "development").strip().lower()
+    demo = _bool(env, "DEMO_PROVIDER", environment == "development")
+    if demo and environment == "production":
+        raise SettingsError(
+            "DEMO_PROVIDER=on makes up platform stats: it is for development only and is "
+            "refused in production."
+        )
+    return demo
 
 
 def _cron(env: Mapping[str, str], name: str, default: str) -> str:

@@ -84,14 +84,26 @@ def capabilities(services: Services) -> list[PlatformCapability]:
     result = []
     for platform in Platform:
         names = services.platforms.provider_names(ProviderPlatform(platform.value))
-        label = LABELS[platform]
-        summary = (
-            f"{label} stats are fetched by handle; numbers can also be entered by hand."
-            if names
-            else f"Manual entry only: no data provider is configured for {label}."
-        )
-        result.append(PlatformCapability(platform, bool(names), names, summary))
+        result.append(PlatformCapability(platform, bool(names), names, _summary(platform, names)))
     return result
+
+
+def _summary(platform: Platform, names: tuple[ProviderName, ...]) -> str:
+    label = LABELS[platform]
+    real = [n for n in names if n is not ProviderName.DEMO]
+    if not names:
+        return f"Manual entry only: no data provider is configured for {label}."
+    if not real:
+        return (
+            f"DEMO: {label} stats are made up by the demo provider (development only); no real "
+            "data provider is configured. Numbers can also be entered by hand."
+        )
+    if len(real) < len(names):
+        return (
+            f"{label} stats are fetched by handle; when the configured providers cannot "
+            "answer, the demo provider makes them up (DEMO, development only)."
+        )
+    return f"{label} stats are fetched by handle; numbers can also be entered by hand."
 
 
 def parse_handle(platform: Platform, raw: str) -> str:

@@ -26,7 +26,8 @@ from schema.scalars import BigInt
 strawberry.enum(
     ops.ProviderName,
     name="Provider",
-    description="A data provider stats are fetched from.",
+    description="A data provider stats are fetched from. DEMO makes up numbers for "
+    "development (never in production): its answers are not real accounts.",
 )
 Provider = ops.ProviderName
 strawberry.enum(

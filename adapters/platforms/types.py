@@ -31,6 +31,7 @@ class ProviderName(StrEnum):
     RAPIDAPI = "rapidapi"
     APIFY = "apify"
     INSTAGRAM_GRAPH = "instagram_graph"
+    DEMO = "demo"  # made-up numbers for development (adapters/platforms/demo.py)
 
 
 class CountPrecision(StrEnum):
