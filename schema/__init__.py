@@ -40,6 +40,7 @@ from schema.realtime import (
     SUBSCRIPTIONS,
     realtime_node,
 )
+from schema.refresh_all import RefreshAllMutation
 from schema.scalars import SCALARS
 from schema.sync import SyncMutation
 from settings import Settings
@@ -82,7 +83,14 @@ class Query(
 class Mutation(
     merge_types(  # type: ignore[misc]  # merge_types makes the base at runtime
         "Mutation",
-        (AccountMutation, ProfileMutation, SyncMutation, PlatformMutation, *REALTIME_MUTATIONS),
+        (
+            AccountMutation,
+            ProfileMutation,
+            SyncMutation,
+            PlatformMutation,
+            RefreshAllMutation,
+            *REALTIME_MUTATIONS,
+        ),
     )
 ):
     pass
