@@ -127,7 +127,7 @@ class Settings:
             max_query_depth=_int(env, "MAX_QUERY_DEPTH", 12),
             max_aliases=_int(env, "MAX_ALIASES", 30),
             max_tokens=_int(env, "MAX_TOKENS", 3000),
-            providers=ProviderSettings.from_env(env),
+            providers=ProviderSettings.from_env(env, environment),
             ws_init_timeout_seconds=_int(env, "WS_INIT_TIMEOUT_SECONDS", 10),
             ws_max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20),
             ws_max_message_bytes=_int(env, "WS_MAX_MESSAGE_BYTES", 64 * 1024),
@@ -430,7 +430,11 @@ class ProviderSettings:
         return (*configured, "demo") if self.demo else configured
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ProviderSettings:
+    def from_env(cls, env: Mapping[str, str], environment: str | None = None) -> ProviderSettings:
+        """``environment`` is the server's (development, test, production); None when provider
+        settings are built on their own (tools, tests), which get the demo provider only when
+        DEMO_PROVIDER asks for it."""
+
         def secret(name: str) -> str | None:
             return env.get(name, "").strip() or None
 
@@ -473,12 +477,11 @@ class ProviderSettings:
             lock_seconds=_float(env, "PLATFORM_LOCK_SECONDS", 15.0),
             refresh_rate_limit=env.get("PLATFORM_REFRESH_RATE_LIMIT") or "3/hour",
             lookup_rate_limit=env.get("PLATFORM_LOOKUP_RATE_LIMIT") or "60/minute",
-            demo=_demo_provider(env),
+            demo=_demo_provider(env, environment),
         )
 
 
-def _demo_provider(env: Mapping[str, str]) -> bool:
-    environment = env.get("CREATORGRAPH_ENV", "development").strip().lower()
+def _demo_provider(env: Mapping[str, str], environment: str | None) -> bool:
     demo = _bool(env, "DEMO_PROVIDER", environment == "development")
     if demo and environment == "production":
         raise SettingsError(
