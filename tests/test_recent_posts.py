@@ -83,6 +83,6 @@ async def test_recent_posts_page_with_cursors_and_refuse_a_bad_page_size(
             break
         after = connection["pageInfo"]["endCursor"]
     assert seen == [0, 1, 2, 3, 4]
-    bad = "query { socialAccounts { recentPosts(first: 0) { edges { cursor } } } }"
-    result = await gql.post(bad, None, owner.access_token)
+    bad = "query B($n: Int!) { socialAccounts { recentPosts(first: $n) { edges { cursor } } } }"
+    result = await gql.post(bad, {"n": 0}, owner.access_token)
     assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
