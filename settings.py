@@ -241,7 +241,7 @@ class Settings:
             max_query_depth=_int(env, "MAX_QUERY_DEPTH", 12),
             max_aliases=_int(env, "MAX_ALIASES", 30),
             max_tokens=_int(env, "MAX_TOKENS", 3000),
-            providers=ProviderSettings.from_env(env),
+            providers=ProviderSettings.from_env(env, environment),
             oauth=OAuthSettings.from_env(env, production),
             ws_init_timeout_seconds=_int(env, "WS_INIT_TIMEOUT_SECONDS", 10),
             ws_max_subscriptions=_int(env, "WS_MAX_SUBSCRIPTIONS", 20),
@@ -566,6 +566,10 @@ class ProviderSettings:
     lock_seconds: float
     refresh_rate_limit: str
     lookup_rate_limit: str
+    # The demo provider (adapters/platforms/demo.py): made-up numbers for every platform, last in
+    # each chain so configured providers win. DEMO_PROVIDER=on|off; on by default in
+    # development only, refused in production.
+    demo: bool = False
 
     def has_credentials(self, provider: str) -> bool:
         return {
@@ -579,10 +583,15 @@ class ProviderSettings:
 
     def providers_for(self, platform: str) -> tuple[str, ...]:
         """The platform's configured providers, in the order they are tried."""
-        return tuple(p for p in self.preferences.get(platform, ()) if self.has_credentials(p))
+        configured = tuple(p for p in self.preferences.get(platform, ()) if self.has_credentials(p))
+        return (*configured, "demo") if self.demo else configured
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ProviderSettings:
+    def from_env(cls, env: Mapping[str, str], environment: str | None = None) -> ProviderSettings:
+        """``environment`` is the server's (development, test, production); None when provider
+        settings are built on their own (tools, tests), which get the demo provider only when
+        DEMO_PROVIDER asks for it."""
+
         def secret(name: str) -> str | None:
             return env.get(name, "").strip() or None
 
@@ -625,7 +634,18 @@ class ProviderSettings:
             lock_seconds=_float(env, "PLATFORM_LOCK_SECONDS", 15.0),
             refresh_rate_limit=env.get("PLATFORM_REFRESH_RATE_LIMIT") or "3/hour",
             lookup_rate_limit=env.get("PLATFORM_LOOKUP_RATE_LIMIT") or "60/minute",
+            demo=_demo_provider(env, environment),
         )
+
+
+def _demo_provider(env: Mapping[str, str], environment: str | None) -> bool:
+    demo = _bool(env, "DEMO_PROVIDER", environment == "development")
+    if demo and environment == "production":
+        raise SettingsError(
+            "DEMO_PROVIDER=on makes up platform stats: it is for development only and is "
+            "refused in production."
+        )
+    return demo
 
 
 def _cron(env: Mapping[str, str], name: str, default: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.job_queue import InProcessQueue, JobQueue, ProcrastinateQueue, ScheduledCall
+from resolvers.growth_refresh import refresh_growth
 from resolvers.housekeeping import compact_history, delete_expired_refresh_tokens
 from resolvers.idempotency import delete_expired_keys
 from resolvers.mail_outbox import send_due_mail
@@ -43,6 +44,7 @@ def scheduled_jobs(settings: JobSettings) -> list[tuple[str, str, Job]]:
         ("refresh-expiring-oauth-tokens", "*/15 * * * *", refresh_oauth_tokens),
         ("delete-expired-oauth-states", "11 * * * *", delete_oauth_states),
         ("send-due-mail", "* * * * *", send_mail),
+        ("refresh-growth", "53 3 * * *", refresh_profile_growth),
     ]
 
 
@@ -91,6 +93,10 @@ async def compact_stats_history(context: JobContext) -> object:
 
 async def send_mail(context: JobContext) -> object:
     return await send_due_mail(context.services.mailer)
+
+
+async def refresh_profile_growth(context: JobContext) -> object:
+    return await refresh_growth(context.services)
 
 
 def refresh_schedule(settings: JobSettings) -> RefreshSchedule:

@@ -5,6 +5,7 @@ from models.activity import ActivityAction, ActivityEntry
 from models.idempotency import IdempotencyKey
 from models.mail import CodePurpose, EmailCode, MailKind, MailMessage
 from models.oauth import OAuthConnection, OAuthState
+from models.posts import Post
 from models.profiles import Profile
 from models.realtime import (
     CollabRequest,
@@ -36,6 +37,7 @@ __all__ = [
     "OAuthConnection",
     "OAuthState",
     "Platform",
+    "Post",
     "Profile",
     "RefreshToken",
     "Role",

@@ -33,6 +33,12 @@ class Profile(Model):
     total_followers = fields.BigIntField(default=0, db_index=True)
     avg_engagement = fields.FloatField(default=0.0, db_index=True)
     rizz_score = fields.IntField(default=0, db_index=True)
+    # Follower growth over 30 days in percent (resolvers/growth.py defines it), for discovery's
+    # filter and order; null while unknown (fewer than two snapshots, or a zero baseline).
+    # ``growth_30d_at`` is when it was computed: the daily job recomputes the profiles whose
+    # baseline has moved since.
+    growth_30d = fields.FloatField(null=True, db_index=True)
+    growth_30d_at = fields.DatetimeField(null=True)
     last_seen_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)

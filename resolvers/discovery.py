@@ -37,6 +37,7 @@ class ProfileOrderField(StrEnum):
     TOTAL_FOLLOWERS = "TOTAL_FOLLOWERS"
     AVG_ENGAGEMENT = "AVG_ENGAGEMENT"
     UPDATED_AT = "UPDATED_AT"
+    GROWTH_30D = "GROWTH_30D"
 
 
 class OrderDirection(StrEnum):
@@ -49,7 +50,10 @@ _COLUMNS = {
     ProfileOrderField.TOTAL_FOLLOWERS: "total_followers",
     ProfileOrderField.AVG_ENGAGEMENT: "avg_engagement",
     ProfileOrderField.UPDATED_AT: "updated_at",
+    ProfileOrderField.GROWTH_30D: "growth_30d",
 }
+# Followers cannot fall below 0, so no growth is below -100%; there is no upper bound.
+GROWTH_MIN = -100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ class ProfileFilter:
     min_engagement: float | None = None
     country: str | None = None
     city: str | None = None
+    min_growth_30d: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,10 @@ async def search_profiles(
     limit = page_size(first)
     query = _filtered(validate_filter(filter or ProfileFilter()))
     column = _COLUMNS[order.field]
+    if order.field is ProfileOrderField.GROWTH_30D:
+        # Only profiles whose growth is known take part in this order: NULL sorts first on one
+        # database and last on the other, and has no place in a keyset.
+        query = query.filter(growth_30d__isnull=False)
     descending = order.direction is OrderDirection.DESC
     if after is not None:
         value, last_id = profile_cursor_position(after, order)
@@ -113,6 +122,7 @@ class ValidProfileFilter:
     min_engagement: float | None
     country: str | None
     city: str | None
+    min_growth_30d: float | None
 
 
 def validate_filter(f: ProfileFilter) -> ValidProfileFilter:
@@ -122,6 +132,7 @@ def validate_filter(f: ProfileFilter) -> ValidProfileFilter:
     niche_tags = _niche_tags(f.niches, errors)
     _check_follower_bounds(f.min_followers, f.max_followers, errors)
     _check_min_engagement(f.min_engagement, errors)
+    _check_min_growth(f.min_growth_30d, errors)
     country, city = _place("country", f.country, errors), _place("city", f.city, errors)
     if errors:
         raise OperationError(errors)
@@ -135,6 +146,7 @@ def validate_filter(f: ProfileFilter) -> ValidProfileFilter:
         min_engagement=f.min_engagement,
         country=country,
         city=city,
+        min_growth_30d=f.min_growth_30d,
     )
 
 
@@ -185,6 +197,12 @@ def _check_min_engagement(value: float | None, errors: list[FieldError]) -> None
         errors.append(FieldError(("filter", "minEngagement"), message, ErrorCode.OUT_OF_RANGE))
 
 
+def _check_min_growth(value: float | None, errors: list[FieldError]) -> None:
+    if value is not None and not (math.isfinite(value) and value >= GROWTH_MIN):
+        message = f"Enter a percentage of {GROWTH_MIN:g} or more."
+        errors.append(FieldError(("filter", "minGrowth30d"), message, ErrorCode.OUT_OF_RANGE))
+
+
 def _place(name: str, value: str | None, errors: list[FieldError]) -> str | None:
     if value is None or not value.strip():
         return None
@@ -218,6 +236,8 @@ def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
         query = query.filter(total_followers__lte=f.max_followers)
     if f.min_engagement is not None:
         query = query.filter(avg_engagement__gte=f.min_engagement)
+    if f.min_growth_30d is not None:
+        query = query.filter(growth_30d__gte=f.min_growth_30d)
     if f.country is not None:
         query = query.filter(country__iexact=f.country)
     if f.city is not None:
@@ -266,6 +286,9 @@ def _sort_value(field: ProfileOrderField, value: object) -> int | float | dateti
     if field is ProfileOrderField.AVG_ENGAGEMENT:
         number = float(value)
         return number if math.isfinite(number) and 0 <= number <= ENGAGEMENT_MAX else None
+    if field is ProfileOrderField.GROWTH_30D:
+        number = float(value)
+        return number if math.isfinite(number) and number >= GROWTH_MIN else None
     high = RIZZ_SCORE_MAX if field is ProfileOrderField.RIZZ_SCORE else BIGINT_MAX
     return value if isinstance(value, int) and 0 <= value <= high else None
 

@@ -96,17 +96,30 @@ def capabilities(services: Services, oauth: OAuthClients | None = None) -> list[
     result = []
     for platform in Platform:
         names = services.platforms.provider_names(ProviderPlatform(platform.value))
-        label = LABELS[platform]
-        summary = (
-            f"{label} stats are fetched by handle; numbers can also be entered by hand."
-            if names
-            else f"Manual entry only: no data provider is configured for {label}."
-        )
+        summary = _summary(platform, names)
         connectable = oauth is not None and oauth.configured(platform.value)
         if connectable:
-            summary += f" You can also connect your own {label} account."
+            summary += f" You can also connect your own {LABELS[platform]} account."
         result.append(PlatformCapability(platform, bool(names), names, summary, oauth=connectable))
     return result
+
+
+def _summary(platform: Platform, names: tuple[ProviderName, ...]) -> str:
+    label = LABELS[platform]
+    real = [n for n in names if n is not ProviderName.DEMO]
+    if not names:
+        return f"Manual entry only: no data provider is configured for {label}."
+    if not real:
+        return (
+            f"DEMO: {label} stats are made up by the demo provider (development only); no real "
+            "data provider is configured. Numbers can also be entered by hand."
+        )
+    if len(real) < len(names):
+        return (
+            f"{label} stats are fetched by handle; when the configured providers cannot "
+            "answer, the demo provider makes them up (DEMO, development only)."
+        )
+    return f"{label} stats are fetched by handle; numbers can also be entered by hand."
 
 
 def parse_handle(platform: Platform, raw: str) -> str:
@@ -279,6 +292,7 @@ def sync_item(platform: Platform, fetched: PlatformProfile) -> SyncItem:
             content_count=fetched.content_count,
             total_likes=fetched.total_likes,
             total_views=fetched.total_views,
+            posts=fetched.posts,
         ),
     )
 

@@ -8,7 +8,8 @@ refresh — hands its own step to this function, which:
 1. opens a transaction and takes the profile's row lock (concurrent changes of one profile
    serialize on it on PostgreSQL, on the single connection on SQLite, so none loses another's),
 2. runs the step with the locked profile and a time taken under the lock,
-3. recomputes the aggregates from every account and saves them, then commits,
+3. recomputes the aggregates from every account, and the 30-day growth discovery sorts by
+   (resolvers/growth.py), and saves them, then commits,
 4. and only after the commit publishes one typed ``StatsEvent`` naming what the step touched.
 
 Why a function that takes the step, not a context manager the writer opens: the whole sequence
@@ -27,6 +28,7 @@ from typing import Generic, TypeVar
 
 from models import Profile, SocialAccount
 from resolvers.aggregates import Aggregates, recompute_profile_aggregates
+from resolvers.growth import recompute_growth_30d
 from resolvers.services import Services
 from resolvers.stats_events import StatsEvent, encode_stats_event, profile_topic, stats_tags
 from resolvers.transactions import write_transaction
@@ -78,6 +80,7 @@ async def change_profile_stats(
         change = StatsChange(profile, datetime.now(UTC))
         result = await step(change)
         aggregates = await recompute_profile_aggregates(profile, change.now)
+        await recompute_growth_30d(profile, change.now)
     event = StatsEvent(
         profile_id=profile.id,
         total_followers=aggregates.total_followers,

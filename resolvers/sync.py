@@ -17,12 +17,14 @@ from enum import StrEnum
 from typing import TypedDict
 
 from adapters.platforms.engagement import ENGAGEMENT_MAX
+from adapters.platforms.types import RecentPost
 from models import AccountState, Platform, Profile, SocialAccount, StatsSnapshot, SyncSource, User
 from resolvers.aggregates import Aggregates
 from resolvers.cursors import Page, newest_first
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.limits import enforce_limit
 from resolvers.notifications import notify_sync_finished
+from resolvers.posts import replace_posts
 from resolvers.services import Services
 from resolvers.stats_change import StatsChange, change_profile_stats
 
@@ -59,6 +61,9 @@ class Provenance:
     content_count: int | None = None
     total_likes: int | None = None
     total_views: int | None = None
+    # The latest posts or videos the fetch returned, newest first: they replace the account's
+    # stored ones (resolvers/posts.py). A sync without provenance leaves those alone.
+    posts: tuple[RecentPost, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +301,8 @@ async def _store(change: StatsChange, item: SyncItem, source: SyncSource) -> Soc
         source=source,
         taken_at=now,
     )
+    if item.provenance is not None:
+        await replace_posts(account, item.provenance.posts, item.provenance.fetched_at)
     return account
 
 

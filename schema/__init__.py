@@ -44,6 +44,7 @@ from schema.realtime import (
     SUBSCRIPTIONS,
     realtime_node,
 )
+from schema.refresh_all import RefreshAllMutation
 from schema.scalars import SCALARS
 from schema.sync import SyncMutation
 from settings import Settings
@@ -102,6 +103,7 @@ class Mutation(
             ProfileMutation,
             SyncMutation,
             PlatformMutation,
+            RefreshAllMutation,
             *REALTIME_MUTATIONS,
             AdminMutation,
         ),

@@ -57,7 +57,13 @@ PASSWORD_MUTATIONS = frozenset(
 PASSWORD_MUTATION_WEIGHT = 100
 # Mutations that may call a platform data provider.
 PROVIDER_MUTATIONS = frozenset(
-    {"socialSync", "socialSyncBatch", "socialAccountConnect", "socialAccountRefresh"}
+    {
+        "socialSync",
+        "socialSyncBatch",
+        "socialAccountConnect",
+        "socialAccountRefresh",
+        "socialAccountRefreshAll",
+    }
 )
 PROVIDER_MUTATION_WEIGHT = 20
 MUTATION_WEIGHT = 10

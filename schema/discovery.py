@@ -17,7 +17,10 @@ from schema.scalars import BigInt
 
 # Marked in place and named by alias, so the name is a type (see schema/enums.py).
 strawberry.enum(
-    ops.ProfileOrderField, name="ProfileOrderField", description="What to sort profiles by."
+    ops.ProfileOrderField,
+    name="ProfileOrderField",
+    description="What to sort profiles by. GROWTH_30D (follower growth over 30 days, in "
+    "percent) lists only the profiles whose growth is known.",
 )
 ProfileOrderField = ops.ProfileOrderField
 strawberry.enum(
@@ -52,6 +55,11 @@ class ProfileFilter:
     )
     city: str | None = strawberry.field(
         default=None, description="City, matched exactly but ignoring case."
+    )
+    min_growth_30d: float | None = strawberry.field(
+        default=None,
+        description="Follower growth over 30 days at least this, in percent (-100 or more; "
+        "Profile.stats.growth defines it); leaves out profiles whose growth is unknown.",
     )
 
 
@@ -95,6 +103,7 @@ def _filter(f: ProfileFilter | None) -> ops.ProfileFilter | None:
         min_engagement=f.min_engagement,
         country=f.country,
         city=f.city,
+        min_growth_30d=f.min_growth_30d,
     )
 
 

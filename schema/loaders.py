@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
@@ -13,8 +15,17 @@ from resolvers.chat.batches import (
     participants_of,
     unread_counts,
 )
+from resolvers.growth import Growth, GrowthWindow, account_growths, profile_growths
 from resolvers.people import profiles_by_user
 from resolvers.profiles import accounts_by_profile, users_by_id
+
+
+async def _account_growths(keys: Sequence[tuple[int, GrowthWindow]]) -> list[Growth | None]:
+    return await account_growths(keys, datetime.now(UTC))
+
+
+async def _profile_growths(keys: Sequence[tuple[int, GrowthWindow]]) -> list[Growth | None]:
+    return await profile_growths(keys, datetime.now(UTC))
 
 
 @dataclass(slots=True)
@@ -40,4 +51,11 @@ class Loaders:
     # keyed by (viewer id, conversation id)
     unread_counts: DataLoader[tuple[int, int], int] = field(
         default_factory=lambda: DataLoader(load_fn=unread_counts)
+    )
+    # keyed by (account id, window) and (profile id, window)
+    account_growth: DataLoader[tuple[int, GrowthWindow], Growth | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_account_growths)
+    )
+    profile_growth: DataLoader[tuple[int, GrowthWindow], Growth | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_profile_growths)
     )

@@ -16,9 +16,12 @@ from models import SyncSource as SyncSourceEnum
 from resolvers import oauth as oauth_ops
 from resolvers import platforms as ops
 from resolvers.image_proxy import proxied_url
+from resolvers.posts import recent_posts
 from schema.context import Info
 from schema.enums import Platform
+from schema.errors import refused_as_bad_input
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
+from schema.posts import PostConnection
 from schema.profiles import Profile
 from schema.scalars import BigInt
 
@@ -26,7 +29,8 @@ from schema.scalars import BigInt
 strawberry.enum(
     ops.ProviderName,
     name="Provider",
-    description="A data provider stats are fetched from.",
+    description="A data provider stats are fetched from. DEMO makes up numbers for "
+    "development (never in production): its answers are not real accounts.",
 )
 Provider = ops.ProviderName
 strawberry.enum(
@@ -184,6 +188,15 @@ class SocialAccount:
         "not scheduled yet (numbers entered by hand are never refreshed)."
     )
     raw_avatar_url: strawberry.Private[str | None]
+    account_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The latest posts or videos with their likes, comments and views, newest "
+        "first, as the last provider sync fetched them."
+    )
+    @refused_as_bad_input
+    async def recent_posts(self, first: int = 10, after: str | None = None) -> PostConnection:
+        return PostConnection.from_page(await recent_posts(self.account_id, first, after))
 
     @classmethod
     def from_model(cls, a: SocialAccountModel) -> SocialAccount:
@@ -219,6 +232,7 @@ class SocialAccount:
             if a.refresh_error_code and a.refresh_error_at
             else None,
             next_refresh_at=a.next_refresh_at if a.source != SyncSourceEnum.MANUAL else None,
+            account_id=a.id,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -12,10 +12,18 @@ from models import Profile as ProfileModel
 from models import Role as RoleEnum
 from models import SocialAccount
 from resolvers import profiles as ops
+from resolvers.stats_series import stats_series
 from resolvers.sync import snapshot_history
 from schema.context import Info
 from schema.enums import Platform, Role
 from schema.errors import refused_as_bad_input
+from schema.growth import (
+    SERIES_DAYS_DESCRIPTION,
+    Growth,
+    GrowthWindow,
+    SeriesResolution,
+    StatsPoint,
+)
 from schema.node import Node, decode_id, encode_id
 from schema.payloads import REQUEST_REFUSED, Payload, refused_as
 from schema.relay import PageInfo, cursored, page_info
@@ -101,6 +109,27 @@ class PlatformStats:
         ]
         return StatsSnapshotConnection(edges=edges, page_info=page_info(page))
 
+    @strawberry.field(
+        description="How followers and engagement changed over the window; null while the "
+        "platform has a single sync (nothing to compare)."
+    )
+    async def growth(self, info: Info, window: GrowthWindow) -> Growth | None:
+        found = await info.context.loaders.account_growth.load((self.account_id, window))
+        return Growth.from_result(found)
+
+    @strawberry.field(
+        description="The history as a compact chart: the last numbers of each day or week, "
+        "oldest first; days without a sync are left out."
+    )
+    @refused_as_bad_input
+    async def series(
+        self,
+        resolution: SeriesResolution = SeriesResolution.DAY,
+        days: Annotated[int, strawberry.argument(description=SERIES_DAYS_DESCRIPTION)] = 90,
+    ) -> list[StatsPoint]:
+        points = await stats_series(self.account_id, resolution, days)
+        return [StatsPoint(at=p.at, followers=p.followers, engagement=p.engagement) for p in points]
+
     @classmethod
     def from_model(cls, account: SocialAccount) -> PlatformStats:
         return cls(
@@ -149,6 +178,15 @@ class ProfileStats:
     async def platform_breakdown(self, info: Info) -> PlatformBreakdown:
         accounts = await info.context.loaders.accounts_by_profile.load(self.profile_id)
         return PlatformBreakdown.from_accounts(accounts)
+
+    @strawberry.field(
+        description="How the profile's audience changed over the window, over the platforms "
+        "with at least two syncs: follower changes summed (each from its own baseline), and "
+        "the change of the average engagement; null when no platform has two syncs."
+    )
+    async def growth(self, info: Info, window: GrowthWindow) -> Growth | None:
+        found = await info.context.loaders.profile_growth.load((self.profile_id, window))
+        return Growth.from_result(found)
 
 
 @strawberry.type(description="A creator's or brand's public profile.")

@@ -23,11 +23,17 @@ from adapters.platforms.errors import (
     QuotaExhausted,
     RateLimited,
 )
-from adapters.platforms.provider import HttpProvider, as_count, as_text, dig
+from adapters.platforms.provider import HttpProvider, as_count, as_text, as_time, dig
 from adapters.platforms.quota_periods import next_month_start
 from adapters.platforms.ratelimits import retry_after
 from adapters.platforms.resilience import Guard
-from adapters.platforms.types import CountPrecision, Platform, PlatformProfile, ProviderName
+from adapters.platforms.types import (
+    CountPrecision,
+    Platform,
+    PlatformProfile,
+    ProviderName,
+    RecentPost,
+)
 
 ACTOR = "apify~instagram-profile-scraper"
 
@@ -69,11 +75,24 @@ class InstagramApifyProvider(HttpProvider):
         user_id = as_text(item.get("id")) or (str(item["id"]) if "id" in item else None)
         if followers is None or user_id is None:
             raise self.malformed("an item without an id or followers")
+        latest = [p for p in item.get("latestPosts") or [] if isinstance(p, dict)]
         posts = [
             PostCounts(likes=_signed(p.get("likesCount")), comments=_signed(p.get("commentsCount")))
-            for p in item.get("latestPosts") or []
-            if isinstance(p, dict)
+            for p in latest
         ]
+        recent = tuple(
+            RecentPost(
+                post_id=post_id,
+                url=as_text(p.get("url")),
+                kind=(as_text(p.get("type")) or "").upper() or None,
+                published_at=as_time(p.get("timestamp")),
+                likes=as_count(p.get("likesCount")),  # hidden (-1) becomes None
+                comments=as_count(p.get("commentsCount")),
+                views=as_count(p.get("videoViewCount")),
+            )
+            for p in latest
+            if (post_id := as_text(p.get("id")) or as_text(p.get("shortCode")))
+        )
         return PlatformProfile(
             platform=self.platform,
             handle=(as_text(item.get("username")) or handle).lower(),
@@ -91,6 +110,7 @@ class InstagramApifyProvider(HttpProvider):
             precision=CountPrecision.EXACT,
             provider=self.name,
             fetched_at=self.now(),
+            posts=recent,
         )
 
     async def _run(self, handle: str) -> list[Any]:

@@ -20,10 +20,16 @@ from adapters.platforms.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from adapters.platforms.provider import HttpProvider, as_count, as_text, dig
+from adapters.platforms.provider import HttpProvider, as_count, as_text, as_time, dig
 from adapters.platforms.ratelimits import MetaUsage, meta_usage
 from adapters.platforms.resilience import Guard
-from adapters.platforms.types import CountPrecision, Platform, PlatformProfile, ProviderName
+from adapters.platforms.types import (
+    CountPrecision,
+    Platform,
+    PlatformProfile,
+    ProviderName,
+    RecentPost,
+)
 
 FIELDS = (
     "business_discovery.username({name}){{id,username,name,biography,profile_picture_url,"
@@ -63,13 +69,26 @@ class InstagramGraphProvider(HttpProvider):
         if followers is None or user_id is None:
             raise self.malformed("an account without an id or followers")
         media = dig(found, "media", "data")
+        items = [m for m in (media if isinstance(media, list) else []) if isinstance(m, dict)]
         posts = [
             PostCounts(
                 likes=as_count(m.get("like_count")), comments=as_count(m.get("comments_count"))
             )
-            for m in (media if isinstance(media, list) else [])
-            if isinstance(m, dict)
+            for m in items
         ]
+        recent = tuple(
+            RecentPost(
+                post_id=post_id,
+                url=as_text(m.get("permalink")),
+                kind=as_text(m.get("media_type")),
+                published_at=as_time(m.get("timestamp")),
+                likes=as_count(m.get("like_count")),
+                comments=as_count(m.get("comments_count")),
+                views=None,  # business_discovery gives no views
+            )
+            for m in items
+            if (post_id := as_text(m.get("id")))
+        )
         return PlatformProfile(
             platform=self.platform,
             handle=(as_text(found.get("username")) or handle).lower(),
@@ -87,6 +106,7 @@ class InstagramGraphProvider(HttpProvider):
             precision=CountPrecision.EXACT,
             provider=self.name,
             fetched_at=self.now(),
+            posts=recent,
         )
 
     async def _discover(self, handle: str) -> dict[str, Any]:

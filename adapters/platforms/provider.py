@@ -118,6 +118,22 @@ def as_count(value: object) -> int | None:
     return None
 
 
+def as_time(value: object) -> datetime | None:
+    """An ISO 8601 time as providers write it ("2025-01-01T00:00:00.000Z", "+0000"), in UTC;
+    None when absent or unreadable."""
+    text = as_text(value)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def as_text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 

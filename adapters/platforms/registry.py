@@ -9,6 +9,7 @@ Keys are named by a short hash (``key_id``) wherever they must be told apart —
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 
@@ -17,6 +18,7 @@ import httpx
 from adapters.cache import Cache
 from adapters.metrics import Metrics
 from adapters.platforms.apify_instagram import InstagramApifyProvider
+from adapters.platforms.demo import DemoProvider
 from adapters.platforms.instagram_graph import InstagramGraphProvider
 from adapters.platforms.lookup import PlatformLookup
 from adapters.platforms.provider import Provider
@@ -118,6 +120,11 @@ def build_providers(
             base_url=s.instagram_graph_url,
         ),
     }
+    # Made-up numbers for development: any platform, no credential, never in production.
+    demo: Mapping[tuple[Platform, str], Callable[[str], Provider]] = {
+        (platform, "demo"): functools.partial(_demo, platform) for platform in Platform
+    }
+    factories = {**factories, **demo}
     return {
         platform: tuple(
             factories[(platform, name)](key)
@@ -128,9 +135,16 @@ def build_providers(
     }
 
 
+def _demo(platform: Platform, _key: str) -> Provider:
+    return DemoProvider(platform)
+
+
 def _keys(settings: ProviderSettings, provider: str) -> tuple[str, ...]:
     """The provider's keys: several where the setting lists several (RAPIDAPI_KEY, APIFY_TOKEN,
-    YOUTUBE_API_KEY, X_BEARER_TOKEN); one for the others, whose key is a pair of settings."""
+    YOUTUBE_API_KEY, X_BEARER_TOKEN); one for the others, whose key is a pair of settings; the
+    demo provider needs none and is built once."""
+    if provider == "demo":
+        return ("demo",)
     credential = {
         "youtube": settings.youtube_api_key,
         "x": settings.x_bearer_token,

@@ -32,6 +32,7 @@ class ProviderName(StrEnum):
     APIFY = "apify"
     INSTAGRAM_GRAPH = "instagram_graph"
     OAUTH = "oauth"  # the platform's own API, with the creator's authorization
+    DEMO = "demo"  # made-up numbers for development (adapters/platforms/demo.py)
 
 
 class CountPrecision(StrEnum):
@@ -67,6 +68,44 @@ class Engagement:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentPost:
+    """One of the account's latest posts or videos, as the provider returned it; a count is None
+    where the platform hides it or the provider does not give it."""
+
+    post_id: str
+    url: str | None
+    kind: str | None  # the provider's own word: VIDEO, IMAGE, CAROUSEL, …
+    published_at: datetime | None
+    likes: int | None
+    comments: int | None
+    views: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.post_id,
+            "url": self.url,
+            "kind": self.kind,
+            "publishedAt": self.published_at.isoformat() if self.published_at else None,
+            "likes": self.likes,
+            "comments": self.comments,
+            "views": self.views,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecentPost:
+        published = data.get("publishedAt")
+        return cls(
+            post_id=data["id"],
+            url=data.get("url"),
+            kind=data.get("kind"),
+            published_at=datetime.fromisoformat(published) if published else None,
+            likes=data.get("likes"),
+            comments=data.get("comments"),
+            views=data.get("views"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PlatformProfile:
     """One account's public numbers, normalized. Counts are Python ints (wide); None means the
     provider does not report that number (or, for followers, that it is hidden)."""
@@ -87,6 +126,9 @@ class PlatformProfile:
     precision: CountPrecision
     provider: ProviderName
     fetched_at: datetime
+    # The latest posts or videos, newest first, where the provider fetched them anyway (to
+    # compute engagement); empty where it does not.
+    posts: tuple[RecentPost, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -112,6 +154,7 @@ class PlatformProfile:
             "precision": self.precision.value,
             "provider": self.provider.value,
             "fetchedAt": self.fetched_at.isoformat(),
+            "posts": [p.to_json() for p in self.posts],
         }
 
     @classmethod
@@ -137,4 +180,6 @@ class PlatformProfile:
             precision=CountPrecision(data["precision"]),
             provider=ProviderName(data["provider"]),
             fetched_at=datetime.fromisoformat(data["fetchedAt"]),
+            # Answers cached before posts were kept have none.
+            posts=tuple(RecentPost.from_json(p) for p in data.get("posts") or ()),
         )

@@ -23,7 +23,7 @@ from adapters.platforms.errors import (
     QuotaExhausted,
     RateLimited,
 )
-from adapters.platforms.provider import HttpProvider, as_count, as_text, dig
+from adapters.platforms.provider import HttpProvider, as_count, as_text, as_time, dig
 from adapters.platforms.resilience import Guard
 from adapters.platforms.types import (
     CountPrecision,
@@ -31,6 +31,7 @@ from adapters.platforms.types import (
     Platform,
     PlatformProfile,
     ProviderName,
+    RecentPost,
 )
 
 _QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
@@ -90,8 +91,9 @@ class YouTubeDataApiProvider(HttpProvider):
         videos = as_count(statistics.get("videoCount"))
         uploads = as_text(dig(item, "contentDetails", "relatedPlaylists", "uploads"))
         engagement = Engagement.not_available()
+        recent: tuple[RecentPost, ...] = ()
         if uploads and videos:
-            engagement = await self._engagement(uploads)
+            engagement, recent = await self._uploads(uploads)
         thumbnails = dig(item, "snippet", "thumbnails") or {}
         avatar = next(
             (
@@ -119,9 +121,12 @@ class YouTubeDataApiProvider(HttpProvider):
             precision=CountPrecision.HIDDEN if hidden else CountPrecision.ROUNDED,
             provider=self.name,
             fetched_at=self.now(),
+            posts=recent,
         )
 
-    async def _engagement(self, uploads_playlist: str) -> Engagement:
+    async def _uploads(self, uploads_playlist: str) -> tuple[Engagement, tuple[RecentPost, ...]]:
+        """The engagement over the last uploads, and those uploads with their counts (newest
+        first, as the uploads playlist lists them)."""
         try:
             listing = await self.guard.run(
                 lambda: self._get(
@@ -134,27 +139,40 @@ class YouTubeDataApiProvider(HttpProvider):
                 )
             )
         except AccountNotFound:  # an empty or hidden uploads playlist
-            return Engagement.not_available()
-        ids = [
-            video_id
+            return Engagement.not_available(), ()
+        published = {
+            video_id: as_time(dig(entry, "contentDetails", "videoPublishedAt"))
             for entry in listing.get("items") or []
             if (video_id := as_text(dig(entry, "contentDetails", "videoId")))
-        ]
-        if not ids:
-            return Engagement.not_available()
+        }
+        if not published:
+            return Engagement.not_available(), ()
         videos = await self.guard.run(
-            lambda: self._get("videos", {"part": "statistics", "id": ",".join(ids)})
+            lambda: self._get("videos", {"part": "statistics", "id": ",".join(published)})
         )
-        return youtube_engagement(
-            [
-                PostCounts(
-                    likes=as_count(dig(v, "statistics", "likeCount")),
-                    comments=as_count(dig(v, "statistics", "commentCount")),
-                    views=as_count(dig(v, "statistics", "viewCount")),
-                )
-                for v in videos.get("items") or []
-            ]
+        counted = {
+            video_id: PostCounts(
+                likes=as_count(dig(v, "statistics", "likeCount")),
+                comments=as_count(dig(v, "statistics", "commentCount")),
+                views=as_count(dig(v, "statistics", "viewCount")),
+            )
+            for v in videos.get("items") or []
+            if (video_id := as_text(dig(v, "id")))
+        }
+        recent = tuple(
+            RecentPost(
+                post_id=video_id,
+                url=f"https://www.youtube.com/watch?v={video_id}",
+                kind="VIDEO",
+                published_at=published[video_id],
+                likes=counts.likes,
+                comments=counts.comments,
+                views=counts.views,
+            )
+            for video_id in published
+            if (counts := counted.get(video_id)) is not None
         )
+        return youtube_engagement(list(counted.values())), recent
 
     async def _get(self, resource: str, params: dict[str, str]) -> dict[str, Any]:
         response = await self.send(
