@@ -1,9 +1,12 @@
 """Deleting an account: one path for ``accountDelete`` (the user, with their password) and
 ``adminUserDelete`` (an admin).
 
-What goes: the profile with its platform accounts and stats history, every refresh token
-(so every session ends), the collaboration requests sent and received (and the notifications
-about them), the user's own notifications, and the email address and password hash.
+What goes: the profile with its platform accounts, stats history and recent posts, every
+refresh token (so every session ends), OAuth connections (their grants revoked at the platforms
+after the commit, best effort) and pending OAuth states, one-time codes, mail addressed to the
+user, stored idempotent responses, uploaded avatar files (after the commit), the collaboration
+requests sent and received (and the notifications about them), the user's own notifications,
+and the email address and password hash.
 
 What stays: the ``users`` row as a shell (id, role, dates, ``deleted_at``), so the messages the
 user sent keep a valid sender and the people who received them keep their conversations. The
@@ -22,7 +25,13 @@ from tortoise.expressions import Q
 from models import (
     ActivityAction,
     CollabRequest,
+    EmailCode,
+    IdempotencyKey,
+    MailMessage,
     Notification,
+    OAuthConnection,
+    OAuthState,
+    Post,
     Profile,
     RefreshToken,
     SocialAccount,
@@ -32,8 +41,10 @@ from models import (
 from resolvers.account_events import AccountClosed, publish_account_closed
 from resolvers.activity import record_activity
 from resolvers.admin_guard import keep_an_admin
+from resolvers.avatar_urls import AVATARS
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.limits import enforce_limit
+from resolvers.oauth_tokens import OpenTokens, open_tokens, revoke_tokens
 from resolvers.password_rules import PASSWORD_MAX
 from resolvers.services import Services
 from resolvers.transactions import write_transaction
@@ -53,6 +64,7 @@ async def delete_account(
 ) -> None:
     """Deletes the account ``user_id`` as above, logging who did it. Refused with NOT_FOUND when
     there is no such (undeleted) account, and with NOT_ALLOWED for the last admin."""
+    grants: list[tuple[str, int, OpenTokens]] = []
     async with write_transaction():
         user = await User.select_for_update().get_or_none(id=user_id, deleted_at=None)
         if user is None:
@@ -70,10 +82,22 @@ async def delete_account(
             await CollabRequest.filter(id__in=requests).delete()
         await Notification.filter(recipient_id=user_id).delete()
         await RefreshToken.filter(user_id=user_id).delete()
-        accounts = await SocialAccount.filter(profile__user_id=user_id).values_list("id", flat=True)
+        await EmailCode.filter(user_id=user_id).delete()
+        await MailMessage.filter(recipient=user.email).delete()
+        await OAuthState.filter(user_id=user_id).delete()
+        await IdempotencyKey.filter(scope=f"user:{user_id}").delete()
+        accounts = await SocialAccount.filter(profile__user_id=user_id)
         if accounts:
-            await StatsSnapshot.filter(account_id__in=accounts).delete()
-            await SocialAccount.filter(id__in=accounts).delete()
+            ids = [a.id for a in accounts]
+            for connection in await OAuthConnection.filter(account_id__in=ids):
+                account = next(a for a in accounts if a.id == connection.account_id)  # type: ignore[attr-defined]  # Tortoise adds the FK id column
+                if services.token_cipher is not None:
+                    tokens = open_tokens(services.token_cipher, connection, account)
+                    grants.append((str(account.platform), account.id, tokens))
+            await OAuthConnection.filter(account_id__in=ids).delete()
+            await Post.filter(account_id__in=ids).delete()
+            await StatsSnapshot.filter(account_id__in=ids).delete()
+            await SocialAccount.filter(id__in=ids).delete()
         await Profile.filter(user_id=user_id).delete()
         own = actor.id == user_id
         await User.filter(id=user_id).update(
@@ -91,6 +115,10 @@ async def delete_account(
             client_address,
         )
     await publish_account_closed(services, user_id, AccountClosed.DELETED)
+    # After the commit: the platforms and the file store are outside the transaction.
+    for platform, account_id, tokens in grants:
+        await revoke_tokens(services, platform, account_id, tokens)
+    await services.media.storage.delete(f"{AVATARS}/{user_id}")
 
 
 async def delete_own_account(

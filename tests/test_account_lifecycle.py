@@ -8,11 +8,14 @@ from typing import Any
 
 import orjson
 
-from models import RefreshToken, User
+from models import EmailCode, IdempotencyKey, MailMessage, RefreshToken, User
+from resolvers.avatar_urls import AVATARS
+from tests import image_samples as samples
 from tests.admin_support import ADMIN_DELETE, admin
 from tests.conftest import Account, GraphQLClient, RunningServer, register
 from tests.graphql_ws import GraphQLWebSocket
 from tests.realtime_support import NOTIFICATION_EVENTS, ask, pk, sent
+from tests.test_avatars import upload
 
 DELETE = """mutation($input: AccountDeleteInput!) {
   accountDelete(input: $input) { deleted userErrors { field message code } } }"""
@@ -185,3 +188,33 @@ async def test_the_export_holds_the_viewers_data_and_no_secrets(gql: GraphQLClie
     for secret in [user.password_hash, "password_hash", "jti_hash", *tokens]:
         assert secret not in text
     assert ann.password not in text
+
+
+async def test_deleting_removes_codes_mail_stored_responses_and_uploaded_files(
+    gql: GraphQLClient, server: RunningServer
+):
+    """Someone who asked to be forgotten leaves nothing personal behind: not the verification
+    code or the mail that carried it, not the responses kept for their retries, not their
+    avatar files (removed after the commit)."""
+    account = await register(gql)  # registration stores a code and queues its mail
+    user = await User.get(email=account.email)
+    uploaded = await upload(gql.http, account, samples.png())
+    assert uploaded.status_code == 200, uploaded.text
+    folder = server.settings.media.media_dir / AVATARS / str(user.id)
+    assert any(folder.rglob("*.webp"))
+    replayed = await gql.http.post(
+        "/graphql",
+        json={"query": 'mutation { profileUpdate(input: {bio: "kept"}) { userErrors { code } } }'},
+        headers={"Authorization": f"Bearer {account.access_token}", "Idempotency-Key": "k-1"},
+    )
+    assert replayed.status_code == 200
+    assert await EmailCode.filter(user_id=user.id).exists()
+    assert await MailMessage.filter(recipient=account.email).exists()
+    assert await IdempotencyKey.filter(scope=f"user:{user.id}").exists()
+
+    assert (await delete(gql, account, account.password))["userErrors"] == []
+
+    assert not await EmailCode.filter(user_id=user.id).exists()
+    assert not await MailMessage.filter(recipient=account.email).exists()
+    assert not await IdempotencyKey.filter(scope=f"user:{user.id}").exists()
+    assert not folder.exists()
