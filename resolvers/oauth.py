@@ -241,23 +241,19 @@ async def scheduled_oauth_fetch(
     return None if fetched is None else fetched[1]
 
 
-async def refresh_connected_account(
-    services: Services, user: User, platform: Platform, force: bool
+async def refresh_oauth_account_stats(
+    services: Services, user: User, platform: Platform
 ) -> AccountOutcome:
-    """``socialAccountRefresh``: an OAuth-connected account is read again with its own token
-    (each read is a platform call, so it counts against the user's lookups, or their forced
-    refreshes when ``force``d); any other account goes to its data provider."""
+    """Reads the user's OAuth-connected ``platform`` account again with its own token and stores
+    it, without a rate-limit hit of its own (the caller, ``socialAccountRefreshAll``, took one
+    for the whole call)."""
     connection = await OAuthConnection.get_or_none(
         account__profile__user_id=user.id, account__platform=platform
     )
-    if connection is None:
-        return await refresh_account(services, user, platform, force)
-    limiter = services.platform_refresh_limiter if force else services.platform_lookup_limiter
-    retry_after = await limiter.hit(f"user:{user.id}")
-    if retry_after is not None:
-        raise RateLimitedError(retry_after, "forced refreshes" if force else "lookups")
-    account_id: int = connection.account_id  # type: ignore[attr-defined]  # the FK id column
-    outcome = await sync_oauth_account(services, account_id)
+    outcome = None
+    if connection is not None:
+        account_id: int = connection.account_id  # type: ignore[attr-defined]  # the FK id column
+        outcome = await sync_oauth_account(services, account_id)
     if outcome is None:
         raise OperationError.single(
             ("platform",),
@@ -266,6 +262,23 @@ async def refresh_connected_account(
             ErrorCode.NOT_FOUND,
         )
     return AccountOutcome(outcome.results[0].account, outcome.profile, None, [])
+
+
+async def refresh_connected_account(
+    services: Services, user: User, platform: Platform, force: bool
+) -> AccountOutcome:
+    """``socialAccountRefresh``: an OAuth-connected account is read again with its own token
+    (each read is a platform call, so it counts against the user's lookups, or their forced
+    refreshes when ``force``d); any other account goes to its data provider."""
+    if not await OAuthConnection.exists(
+        account__profile__user_id=user.id, account__platform=platform
+    ):
+        return await refresh_account(services, user, platform, force)
+    limiter = services.platform_refresh_limiter if force else services.platform_lookup_limiter
+    retry_after = await limiter.hit(f"user:{user.id}")
+    if retry_after is not None:
+        raise RateLimitedError(retry_after, "forced refreshes" if force else "lookups")
+    return await refresh_oauth_account_stats(services, user, platform)
 
 
 def _expiring(connection: OAuthConnection, platform: Platform) -> bool:

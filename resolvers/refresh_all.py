@@ -9,15 +9,15 @@ means the call is no way around that limit either.
 
 Each provider-connected account is fetched fresh (bypassing and refilling the shared cache),
 then stored exactly as ``socialAccountRefresh`` stores it — same states, same errors — by the
-ordinary refresh reading that fresh answer. OAuth-connected accounts are fetched with their
-owner's token by ``oauth_refresh`` when the OAuth module provides one, and left out otherwise.
+ordinary refresh reading that fresh answer. OAuth-connected accounts are read with their
+owner's token (resolvers/oauth.py).
 Manual accounts have nothing to fetch.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from adapters.platforms.errors import ProviderError
@@ -25,11 +25,9 @@ from adapters.platforms.types import Platform as ProviderPlatform
 from models import Platform, Profile, SocialAccount, SyncSource, User
 from resolvers.errors import FieldError, OperationError
 from resolvers.limits import enforce_limit
+from resolvers.oauth import refresh_oauth_account_stats
 from resolvers.platforms import AccountOutcome, accounts_of, refresh_account
 from resolvers.services import Services
-
-# Refreshes one OAuth-connected account of the user with its owner's token (the OAuth module).
-OAuthRefresh = Callable[[Services, User, Platform], Awaitable[AccountOutcome]]
 
 
 @dataclass(slots=True)
@@ -47,9 +45,7 @@ class RefreshAllOutcome:
     profile: Profile
 
 
-async def refresh_all_accounts(
-    services: Services, user: User, oauth_refresh: OAuthRefresh | None = None
-) -> RefreshAllOutcome:
+async def refresh_all_accounts(services: Services, user: User) -> RefreshAllOutcome:
     await enforce_limit(
         services.platform_refresh_limiter, f"user:{user.id}", "forced refreshes", ("force",)
     )
@@ -57,11 +53,8 @@ async def refresh_all_accounts(
     for account in await accounts_of(user):
         platform = Platform(account.platform)
         if account.source == SyncSource.OAUTH:
-            if oauth_refresh is None:
-                continue
-            results.append(
-                await _outcome(platform, account, oauth_refresh(services, user, platform))
-            )
+            refreshed = refresh_oauth_account_stats(services, user, platform)
+            results.append(await _outcome(platform, account, refreshed))
         elif account.source == SyncSource.PROVIDER and account.handle:
             await _fetch_fresh(services, platform, account.handle)
             refreshed = refresh_account(services, user, platform, force=False)

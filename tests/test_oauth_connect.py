@@ -182,3 +182,28 @@ async def test_the_scheduled_refresh_reads_oauth_accounts_with_their_own_token(
     refreshed, _ = await stored(me.email, "TIKTOK")
     assert (refreshed.followers, refreshed.source) == (2600, "OAUTH")
     assert await StatsSnapshot.filter(account_id=account.id).count() == 2
+
+
+async def test_refresh_all_reads_oauth_accounts_with_their_own_token(
+    oauth: OAuthInstance, ogql: GraphQLClient
+) -> None:
+    me = await register(ogql)
+    who = fake_user("everything", followers=900)
+    oauth.fake("YOUTUBE").consent_as(who)
+    _, callback = await through_browser(await authorization_url(ogql, me.access_token, "YOUTUBE"))
+    assert outcome(callback)["result"] == "connected"
+    who.followers = 1250
+
+    data = await ogql.data(
+        """mutation { socialAccountRefreshAll {
+             results { platform account { followers source } userErrors { code } } } }""",
+        token=me.access_token,
+    )
+
+    assert data["socialAccountRefreshAll"]["results"] == [
+        {
+            "platform": "YOUTUBE",
+            "account": {"followers": 1250, "source": "OAUTH"},
+            "userErrors": [],
+        }
+    ]
