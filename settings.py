@@ -160,6 +160,7 @@ class Settings:
     # one mutation field may repeat in a request.
     max_document_chars: int = 32 * 1024
     max_selections: int = 250
+    max_introspection_selections: int = 1000
     parse_cache_bytes: int = 32 * 1024 * 1024
     max_query_cost: int = 2000
     query_cost_budget: str = "12000/minute"
@@ -252,6 +253,7 @@ class Settings:
             ),
             max_document_chars=_int(env, "MAX_DOCUMENT_CHARS", 32 * 1024),
             max_selections=_int(env, "MAX_SELECTIONS", 250),
+            max_introspection_selections=_int(env, "MAX_INTROSPECTION_SELECTIONS", 1000),
             parse_cache_bytes=_int(env, "PARSE_CACHE_BYTES", 32 * 1024 * 1024),
             max_query_cost=_int(env, "MAX_QUERY_COST", 2000),
             query_cost_budget=env.get("QUERY_COST_BUDGET") or "12000/minute",

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
@@ -22,7 +22,12 @@ from resolvers.limits import address_key
 from schema.client_address import client_address
 from schema.cost import PageSizeOutOfRange, operation_cost, variables_read
 from schema.document_cache import DocumentCache, PreparedDocument
-from schema.document_limits import count_selections, document_too_large, too_many_selections
+from schema.document_limits import (
+    count_selections,
+    document_too_large,
+    introspection_only,
+    too_many_selections,
+)
 from schema.errors import PublicError
 from schema.limit_rules import page_size_error
 from settings import Settings
@@ -36,10 +41,25 @@ class QueryLimitSettings:
     max_document_chars: int
     max_selections: int
     max_query_cost: int
+    # A document that asks only about the schema (GraphiQL's and codegen's introspection query
+    # weighs ~500) may weigh this much while introspection is on; 0 when it is off.
+    max_introspection_selections: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryLimitSettings:
-        return cls(settings.max_document_chars, settings.max_selections, settings.max_query_cost)
+        return cls(
+            settings.max_document_chars,
+            settings.max_selections,
+            settings.max_query_cost,
+            settings.max_introspection_selections if settings.introspection else 0,
+        )
+
+    def allowed_selections(self, document: DocumentNode) -> int:
+        """The weight ``document`` may have: more for pure introspection, which the schema
+        itself bounds, so development tools keep working under a tight limit."""
+        if self.max_introspection_selections > self.max_selections and introspection_only(document):
+            return self.max_introspection_selections
+        return self.max_selections
 
 
 class QueryLimits(SchemaExtension):
@@ -72,8 +92,9 @@ class QueryLimits(SchemaExtension):
         prepared = self.prepared
         if prepared is None:
             selections = count_selections(document)
-            if selections > self.limits.max_selections:
-                raise too_many_selections(selections, self.limits.max_selections)
+            allowed = self.limits.allowed_selections(document)
+            if selections > allowed:
+                raise too_many_selections(selections, allowed)
             prepared = PreparedDocument(document, selections)
         rules = tuple(context.validation_rules)
         if prepared.rules != rules or prepared.errors is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import parse, specified_rules
+from graphql import get_introspection_query, parse, specified_rules
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.schema import validate_document
 
@@ -16,6 +16,7 @@ from schema import build_schema
 from schema.document_cache import DocumentCache, PreparedDocument
 from schema.document_limits import count_selections
 from schema.limit_rules import mutation_limit_rules
+from schema.query_limits import QueryLimitSettings
 from settings import Settings
 from tests.conftest import PASSWORD, Account, GraphQLClient, server_environment, unique_email
 
@@ -157,6 +158,23 @@ WORST_SHAPES = {
     "wide aliases": lambda n: (
         "{ " + " ".join(f"a{i}: viewer {{ {WIDE_FIELDS} }}" for i in range(min(n, 30))) + " }"
     ),
+    # Introspection may weigh MAX_INTROSPECTION_SELECTIONS (GraphiQL's query weighs ~500).
+    # Fragments selecting the same keys: the overlap checks validation makes grow with each.
+    "repeated introspection": lambda n: (
+        "{ __schema { types { "
+        + " ".join(f"...F{i}" for i in range(n))
+        + " } } } "
+        + " ".join(f"fragment F{i} on __Type {{ name fields {{ name }} }}" for i in range(n))
+    ),
+    "fragments sharing keys": lambda n: (
+        "{ profiles { edges { node { "
+        + " ".join(f"...P{i}" for i in range(n))
+        + " } } } } "
+        + " ".join(
+            f"fragment P{i} on Profile {{ displayName stats {{ totalFollowers }} }}"
+            for i in range(n)
+        )
+    ),
     "long argument list": lambda n: (
         "{ profiles(filter: {niches: [" + ", ".join(f'"n{i}"' for i in range(n)) + "]})"
         " { edges { cursor } } }"
@@ -172,7 +190,9 @@ def largest_passing(shape: Any, settings: Settings) -> str:
             document = parse(text, max_tokens=settings.max_tokens)
         except Exception:  # over the token limit
             break
-        if count_selections(document) > settings.max_selections:
+        if count_selections(document) > QueryLimitSettings.from_settings(
+            settings
+        ).allowed_selections(document):
             break
         if len(text) > settings.max_document_chars or text == shape(n):
             break
@@ -270,3 +290,33 @@ async def test_sixteen_aliased_syncs_are_refused(gql: GraphQLClient, account: Ac
 async def test_five_aliased_syncs_pass_the_limit(gql: GraphQLClient, account: Account):
     result = await gql.post(syncing(5), token=account.access_token)
     assert "errors" not in result, result
+
+
+async def test_graphiqls_introspection_query_runs_while_introspection_is_on(gql: GraphQLClient):
+    """GraphiQL and codegen load the schema with one introspection query weighing ~500, twice
+    MAX_SELECTIONS: pure introspection may weigh MAX_INTROSPECTION_SELECTIONS instead."""
+    query = get_introspection_query(
+        descriptions=True, specified_by_url=True, directive_is_repeatable=True
+    )
+    assert count_selections(parse(query)) > Settings.from_env(server_environment()).max_selections
+
+    result = await gql.post(query)
+
+    assert "errors" not in result, result.get("errors")
+    assert result["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_the_introspection_allowance_does_not_cover_ordinary_fields(gql: GraphQLClient):
+    heavy = " ".join(f"p{i}: profiles {{ edges {{ cursor }} }}" for i in range(90))
+    result = await gql.post("{ __schema { queryType { name } } " + heavy + " }")
+    assert result["errors"][0]["extensions"]["code"] == "TOO_MANY_SELECTIONS"
+
+
+def test_fragments_selecting_the_same_keys_weigh_what_validation_compares():
+    """Validation compares every field with the earlier ones of the same response key, across
+    spread fragments too: 100 fragments each selecting ``displayName`` cost what 100 aliases of
+    it would, not 100 small fragments."""
+    spreads = " ".join(f"...P{i}" for i in range(100))
+    bodies = " ".join(f"fragment P{i} on Profile {{ displayName }}" for i in range(100))
+    document = parse(f"{{ profiles {{ edges {{ node {{ {spreads} }} }} }} }} {bodies}")
+    assert count_selections(document) > 100 * 99 / 2
