@@ -124,6 +124,19 @@ def test_text_lines_keep_the_extra_fields():
     assert line.endswith("POST /graphql 200 request_id=abc outcome=ok")
 
 
+def test_uvicorns_coloured_copy_of_the_message_is_left_out():
+    record = logging.makeLogRecord(
+        {
+            "name": "uvicorn.error",
+            "levelno": logging.INFO,
+            "levelname": "INFO",
+            "msg": "Uvicorn running on http://127.0.0.1:8000",
+            "color_message": "Uvicorn running on \x1b[1mhttp://127.0.0.1:8000\x1b[0m",
+        }
+    )
+    assert TextFormatter().format(record).endswith("Uvicorn running on http://127.0.0.1:8000")
+
+
 def test_log_format_is_text_in_development_json_in_production_and_checked():
     assert (
         Settings.from_env(server_environment(CREATORGRAPH_ENV="development")).log_format == "text"
