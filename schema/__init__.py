@@ -47,6 +47,7 @@ from schema.realtime import (
 from schema.refresh_all import RefreshAllMutation
 from schema.scalars import SCALARS
 from schema.sync import SyncMutation
+from schema.webhooks import WebhookMutation, WebhookQuery
 from settings import Settings
 
 
@@ -85,6 +86,7 @@ class Query(
             PlatformQuery,
             *REALTIME_QUERIES,
             AdminQuery,
+            WebhookQuery,
         ),
     )
 ):
@@ -106,6 +108,7 @@ class Mutation(
             RefreshAllMutation,
             *REALTIME_MUTATIONS,
             AdminMutation,
+            WebhookMutation,
         ),
     )
 ):
