@@ -21,6 +21,7 @@ import models
 from models import SyncSource
 from resolvers.sync import SYSTEM, SyncItem, apply_sync
 from resolvers.webhooks import send_due_webhooks
+from settings import Settings, SettingsError
 from tests.conftest import Account, GraphQLClient, RunningServer, register
 from tests.fakes.dns import PUBLIC_ADDRESS, FakeDns
 from tests.realtime_support import pk
@@ -397,3 +398,12 @@ async def test_another_users_endpoint_answers_as_not_found(
     deleted = await gql.data(DELETE, {"input": {"endpoint": endpoint_id}}, token=owner.access_token)
     assert deleted["webhookEndpointDelete"]["deletedEndpointId"] == endpoint_id
     assert await endpoints(gql, owner) == []
+
+
+def test_production_refuses_the_private_receivers_switch():
+    env = {"CREATORGRAPH_ENV": "production", "JWT_SECRET": "s" * 48}
+    assert Settings.from_env(env).webhook_allow_private is False
+    with pytest.raises(SettingsError, match="WEBHOOK_ALLOW_PRIVATE"):
+        Settings.from_env({**env, "WEBHOOK_ALLOW_PRIVATE": "true"})
+    test = {**env, "CREATORGRAPH_ENV": "test", "WEBHOOK_ALLOW_PRIVATE": "true"}
+    assert Settings.from_env(test).webhook_allow_private is True
