@@ -89,6 +89,10 @@ async def visible_endpoint(user: User, endpoint_id: int) -> WebhookEndpoint | No
     return await WebhookEndpoint.get_or_none(id=endpoint_id, owner_id=user.id)
 
 
+async def visible_delivery(user: User, delivery_id: int) -> WebhookDelivery | None:
+    return await WebhookDelivery.get_or_none(id=delivery_id, endpoint__owner_id=user.id)
+
+
 async def _own_endpoint(user: User, endpoint_id: int) -> WebhookEndpoint:
     endpoint = await visible_endpoint(user, endpoint_id)
     if endpoint is None:

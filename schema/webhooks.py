@@ -9,6 +9,7 @@ from enum import StrEnum
 import strawberry
 
 from models import NotificationType as NotificationTypeModel
+from models import User as UserModel
 from models import WebhookAttempt as AttemptModel
 from models import WebhookDelivery as DeliveryModel
 from models import WebhookEndpoint as EndpointModel
@@ -254,3 +255,20 @@ class WebhookMutation:
             info.context.services, viewer, pk_of(input.endpoint, "WebhookEndpoint")
         )
         return WebhookEndpointTestPingPayload(delivery=WebhookDelivery.from_model(delivery, []))
+
+
+WEBHOOK_NODE_TYPES = frozenset({"WebhookEndpoint", "WebhookDelivery"})
+
+
+async def webhook_node(viewer: UserModel | None, type_name: str, pk: int) -> Node | None:
+    """Visible to the endpoint's owner only; anyone else gets null, as for no object."""
+    if viewer is None:
+        return None
+    if type_name == "WebhookEndpoint":
+        endpoint = await ops.visible_endpoint(viewer, pk)
+        return WebhookEndpoint.from_model(endpoint) if endpoint else None
+    delivery = await ops.visible_delivery(viewer, pk)
+    if delivery is None:
+        return None
+    attempts = await ops.attempts_of([delivery.id])
+    return WebhookDelivery.from_model(delivery, attempts[delivery.id])

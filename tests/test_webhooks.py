@@ -389,6 +389,12 @@ async def test_another_users_endpoint_answers_as_not_found(
     owner, stranger = await register(gql), await register(gql)
     endpoint_id, _ = await created(gql, owner, receiver.url)
     assert await endpoints(gql, stranger) == []
+    node = "query($id: ID!) { node(id: $id) { id } }"
+    seen = await gql.data(node, {"id": endpoint_id}, token=stranger.access_token)
+    assert seen["node"] is None
+    assert (await gql.data(node, {"id": endpoint_id}, token=owner.access_token))["node"] == {
+        "id": endpoint_id
+    }
     refused_ping = await ping(gql, stranger, endpoint_id)
     assert [e["code"] for e in refused_ping["userErrors"]] == ["NOT_FOUND"]
     refused = await gql.data(
