@@ -20,6 +20,7 @@ import pytest
 import models
 from models import SyncSource
 from resolvers.sync import SYSTEM, SyncItem, apply_sync
+from resolvers.webhook_outbox import event_body, queue
 from resolvers.webhooks import send_due_webhooks
 from settings import Settings, SettingsError
 from tests.conftest import Account, GraphQLClient, RunningServer, register
@@ -413,3 +414,16 @@ def test_production_refuses_the_private_receivers_switch():
         Settings.from_env({**env, "WEBHOOK_ALLOW_PRIVATE": "true"})
     test = {**env, "CREATORGRAPH_ENV": "test", "WEBHOOK_ALLOW_PRIVATE": "true"}
     assert Settings.from_env(test).webhook_allow_private is True
+
+
+async def test_a_delivery_is_sent_once_however_many_senders_run(
+    gql: GraphQLClient, server: RunningServer, receiver: Receiver, loopback_allowed: None
+):
+    owner = await register(gql)
+    endpoint_id, _ = await created(gql, owner, receiver.url)
+    endpoint = await models.WebhookEndpoint.get(id=pk(endpoint_id))
+    delivery = await queue(endpoint, "PING", event_body("PING", {}, datetime.now(UTC)))
+    await asyncio.gather(*(send_due_webhooks(server.services) for _ in range(3)))
+    await attempts_made(delivery.id, 1)
+    assert len(receiver.requests) == 1
+    assert await models.WebhookAttempt.filter(delivery_id=delivery.id).count() == 1
