@@ -66,6 +66,7 @@ from adapters.storage_s3 import S3Location, S3Storage
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from adapters.url_signer import UrlSigner
+from adapters.webhooks import WebhookSender
 from jobs.registry import JobContext, build_job_queue, scheduled_calls
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.admin import UnknownEmailError, make_admin
@@ -330,6 +331,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if settings.oauth.token_keys
                 else None,
                 oauth_state_seconds=settings.oauth.state_seconds,
+                webhooks=WebhookSender(address_guard, allow_private=settings.webhook_allow_private),
                 media=MediaServices(
                     storage=storage,
                     upload_limiter=RateLimiter(

@@ -203,6 +203,8 @@ class Settings:
     password_reset_rate_limit: str = "10/hour"  # noqa: S105 (a limit, not a secret)
     # Avatar uploads, their storage and the image proxy for platform avatars.
     media: MediaSettings = MediaSettings()
+    # Outbound webhooks: tests only, plain http and loopback receivers; refused in production.
+    webhook_allow_private: bool = False
 
     @property
     def production(self) -> bool:
@@ -282,6 +284,7 @@ class Settings:
             password_reset_rate_limit=env.get("PASSWORD_RESET_RATE_LIMIT") or "10/hour",
             idempotency_key_seconds=_int(env, "IDEMPOTENCY_KEY_SECONDS", 24 * 3600),
             idempotency_lock_seconds=_int(env, "IDEMPOTENCY_LOCK_SECONDS", 60),
+            webhook_allow_private=_webhook_allow_private(env, production),
         )
 
 
@@ -363,6 +366,13 @@ def tortoise_config(database_url: str) -> dict[str, object]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _webhook_allow_private(env: Mapping[str, str], production: bool) -> bool:
+    allow = _bool(env, "WEBHOOK_ALLOW_PRIVATE", False)
+    if allow and production:
+        raise SettingsError("WEBHOOK_ALLOW_PRIVATE is for tests; never in production")
+    return allow
 
 
 def _jwt_secret(env: Mapping[str, str], production: bool) -> str:

@@ -21,6 +21,7 @@ from resolvers.oauth import scheduled_oauth_fetch
 from resolvers.oauth_tokens import delete_expired_oauth_states, refresh_expiring_tokens
 from resolvers.scheduled_refresh import RefreshSchedule, refresh_due_accounts
 from resolvers.services import Services
+from resolvers.webhooks import send_due_webhooks
 from settings import JobSettings
 
 
@@ -45,6 +46,7 @@ def scheduled_jobs(settings: JobSettings) -> list[tuple[str, str, Job]]:
         ("delete-expired-oauth-states", "11 * * * *", delete_oauth_states),
         ("send-due-mail", "* * * * *", send_mail),
         ("refresh-growth", "53 3 * * *", refresh_profile_growth),
+        ("send-due-webhooks", "* * * * *", lambda context: send_due_webhooks(context.services)),
     ]
 
 

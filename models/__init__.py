@@ -17,6 +17,7 @@ from models.realtime import (
     NotificationType,
 )
 from models.social import AccountState, Platform, SocialAccount, StatsSnapshot, SyncSource
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccountState",
@@ -45,4 +46,7 @@ __all__ = [
     "StatsSnapshot",
     "SyncSource",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -7,14 +7,14 @@ do not exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from models import Notification, NotificationType, User
+from models import Notification, NotificationType, User, WebhookEndpoint
 from resolvers.cursors import (
     Page,
     newest_first,
@@ -22,6 +22,7 @@ from resolvers.cursors import (
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
 from resolvers.transactions import write_transaction
+from resolvers.webhook_outbox import deliver_soon, deliveries_of, queue_for_notification
 
 MARK_MAX = 100
 PLATFORM_NAMES = {
@@ -106,8 +107,10 @@ async def create_notification(
     subject: tuple[str, int] | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Notification:
-    """Call inside the transaction of what it reports; publish the result after the commit."""
-    return await Notification.create(
+    """Call inside the transaction of what it reports; publish the result after the commit.
+    The recipient's webhook endpoints subscribed to its type get a delivery queued in the same
+    transaction (resolvers/webhook_outbox.py)."""
+    note = await Notification.create(
         recipient_id=recipient_id,
         type=type,
         title=title,
@@ -116,15 +119,37 @@ async def create_notification(
         subject_id=subject[1] if subject else None,
         payload=payload or {},
     )
+    await queue_for_notification(note)
+    return note
 
 
 async def publish_notifications(services: Services, notes: Sequence[Notification]) -> None:
-    """After commit: each notification to its recipient's topic."""
+    """After commit: each notification to its recipient's topic, and their webhook deliveries
+    tried once in the background."""
     for note in notes:
         await services.broker.publish(
             notification_topic(note.recipient_id),
             NotificationSnapshot.from_model(note).encode(),
         )
+    deliver_soon(services, await deliveries_of(notes), notify_webhook_disabled(services))
+
+
+def notify_webhook_disabled(services: Services) -> Callable[[WebhookEndpoint], Awaitable[None]]:
+    """What the webhook outbox calls when it disables an endpoint: its owner is told why."""
+
+    async def notify(endpoint: WebhookEndpoint) -> None:
+        note = await create_notification(
+            endpoint.owner_id,
+            NotificationType.WEBHOOK_DISABLED,
+            "Webhook disabled",
+            f"Every delivery to {endpoint.url} failed for a day, so we stopped sending to it. "
+            "Fix the receiver, then create the endpoint again.",
+            subject=("WebhookEndpoint", endpoint.id),
+            payload={"url": endpoint.url},
+        )
+        await publish_notifications(services, [note])
+
+    return notify
 
 
 async def notify_sync_finished(

@@ -15,8 +15,10 @@ from adapters.passwords import PasswordHasher
 from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
+from adapters.ssrf import AddressGuard
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
+from adapters.webhooks import WebhookSender
 from resolvers.media import MediaServices
 
 
@@ -47,3 +49,5 @@ class Services:
     oauth: OAuthClients = field(default_factory=lambda: OAuthClients({}))
     token_cipher: TokenCipher | None = None
     oauth_state_seconds: int = 600
+    # Outbound webhooks (adapters/webhooks.py), through the media's address guard in the app.
+    webhooks: WebhookSender = field(default_factory=lambda: WebhookSender(AddressGuard()))

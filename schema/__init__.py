@@ -47,6 +47,7 @@ from schema.realtime import (
 from schema.refresh_all import RefreshAllMutation
 from schema.scalars import SCALARS
 from schema.sync import SyncMutation
+from schema.webhooks import WEBHOOK_NODE_TYPES, WebhookMutation, WebhookQuery, webhook_node
 from settings import Settings
 
 
@@ -68,6 +69,8 @@ class NodeQuery:
             return User.from_model(viewer)
         if type_name in REALTIME_NODE_TYPES:
             return await realtime_node(viewer, type_name, pk)
+        if type_name in WEBHOOK_NODE_TYPES:
+            return await webhook_node(viewer, type_name, pk)
         return None
 
 
@@ -85,6 +88,7 @@ class Query(
             PlatformQuery,
             *REALTIME_QUERIES,
             AdminQuery,
+            WebhookQuery,
         ),
     )
 ):
@@ -106,6 +110,7 @@ class Mutation(
             RefreshAllMutation,
             *REALTIME_MUTATIONS,
             AdminMutation,
+            WebhookMutation,
         ),
     )
 ):
