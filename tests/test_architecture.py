@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SKIPPED = {".venv", "tests", "bench", "migrations"}
+SKIPPED = {".venv", "tests", "bench", "migrations", "build"}  # build/: pip install . output
 
 # Each top-level module or package → (layer, group). Lower layers sit further down; a module
 # may import its own group or any lower layer. Groups side by side in one layer (schema, rest,
