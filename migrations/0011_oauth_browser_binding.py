@@ -1,0 +1,21 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0009_growth_and_posts')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='OAuthState',
+            name='binding_hash',
+            field=fields.CharField(null=True, max_length=64),
+        ),
+        ops.AddField(
+            model_name='OAuthState',
+            name='flow_hash',
+            field=fields.CharField(null=True, db_index=True, max_length=64),
+        ),
+    ]
