@@ -17,6 +17,7 @@ from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
+from adapters.view_counts import ViewCounts
 from resolvers.media import MediaServices
 
 
@@ -47,3 +48,4 @@ class Services:
     oauth: OAuthClients = field(default_factory=lambda: OAuthClients({}))
     token_cipher: TokenCipher | None = None
     oauth_state_seconds: int = 600
+    profile_views: ViewCounts = field(default_factory=ViewCounts)  # unwritten view counts

@@ -18,4 +18,19 @@ class Migration(migrations.Migration):
             name='flow_hash',
             field=fields.CharField(null=True, db_index=True, max_length=64),
         ),
+        ops.AddField(
+            model_name='Profile',
+            name='views_day',
+            field=fields.DateField(null=True),
+        ),
+        ops.AddField(
+            model_name='Profile',
+            name='views_today',
+            field=fields.IntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Profile',
+            name='views_yesterday',
+            field=fields.IntField(default=0),
+        ),
     ]
