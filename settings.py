@@ -296,10 +296,11 @@ class JobSettings:
     apart, as ``python app.py worker``). The scheduled refresh looks for due accounts on
     ``refresh_cron`` and takes at most ``refresh_batch`` of them a run; an account is due again
     after ``refresh_hot_seconds`` when its followers moved by ``hot_change_percent`` or more at
-    its last refresh, ``refresh_dormant_seconds`` when its owner has not been seen for
-    ``dormant_after_days``, else ``refresh_default_seconds``. Background work leaves the last
-    ``quota_reserve_percent`` of a provider's quota to users. Snapshots are all kept for
-    ``history_full_days``, then one a day per account until ``history_keep_days``.
+    its last refresh or its profile was read by others ``refresh_hot_views`` times or more on
+    the current or the previous UTC day, ``refresh_dormant_seconds`` when its owner has not been
+    seen for ``dormant_after_days``, else ``refresh_default_seconds``. Background work leaves
+    the last ``quota_reserve_percent`` of a provider's quota to users. Snapshots are all kept
+    for ``history_full_days``, then one a day per account until ``history_keep_days``.
     """
 
     worker: bool = True
@@ -311,6 +312,7 @@ class JobSettings:
     refresh_dormant_seconds: int = 604800
     refresh_retry_seconds: int = 900
     hot_change_percent: float = 1.0
+    refresh_hot_views: int = 20
     dormant_after_days: int = 30
     quota_reserve_percent: float = 10.0
     history_full_days: int = 30
@@ -328,6 +330,7 @@ class JobSettings:
             refresh_dormant_seconds=_int(env, "REFRESH_DORMANT_SECONDS", 604800),
             refresh_retry_seconds=_int(env, "REFRESH_RETRY_SECONDS", 900),
             hot_change_percent=_float(env, "REFRESH_HOT_CHANGE_PERCENT", 1.0),
+            refresh_hot_views=max(1, _int(env, "REFRESH_HOT_VIEWS", 20)),
             dormant_after_days=_int(env, "REFRESH_DORMANT_AFTER_DAYS", 30),
             quota_reserve_percent=min(100.0, _float(env, "QUOTA_RESERVE_PERCENT", 10.0)),
             history_full_days=_int(env, "HISTORY_FULL_DAYS", 30),

@@ -19,6 +19,7 @@ from resolvers.idempotency import delete_expired_keys
 from resolvers.mail_outbox import send_due_mail
 from resolvers.oauth import scheduled_oauth_fetch
 from resolvers.oauth_tokens import delete_expired_oauth_states, refresh_expiring_tokens
+from resolvers.profile_views import flush_profile_views
 from resolvers.scheduled_refresh import RefreshSchedule, refresh_due_accounts
 from resolvers.services import Services
 from resolvers.webhooks import send_due_webhooks
@@ -47,6 +48,7 @@ def scheduled_jobs(settings: JobSettings) -> list[tuple[str, str, Job]]:
         ("send-due-mail", "* * * * *", send_mail),
         ("refresh-growth", "53 3 * * *", refresh_profile_growth),
         ("send-due-webhooks", "* * * * *", lambda context: send_due_webhooks(context.services)),
+        ("flush-profile-views", "* * * * *", lambda c: flush_profile_views(c.services)),
     ]
 
 
@@ -108,6 +110,7 @@ def refresh_schedule(settings: JobSettings) -> RefreshSchedule:
         dormant_seconds=settings.refresh_dormant_seconds,
         retry_seconds=settings.refresh_retry_seconds,
         hot_change_percent=settings.hot_change_percent,
+        hot_views=settings.refresh_hot_views,
         dormant_after_days=settings.dormant_after_days,
         reserve=settings.quota_reserve_percent / 100,
         batch=settings.refresh_batch,

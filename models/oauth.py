@@ -11,8 +11,12 @@ from models.social import Platform, SocialAccount
 
 class OAuthState(Model):
     """One started authorization: single use, short lived, bound to the user who started it.
-    Only the state's SHA-256 is kept, so a leaked table cannot complete anyone's flow. The PKCE
-    verifier is useless without the code, which only the platform's redirect carries."""
+    Once the browser opens it, it is bound to that browser too (``binding_hash``: the SHA-256 of
+    a secret in that browser's cookie), so a flow handed to someone else cannot land their
+    account on the user who asked. Only hashes are kept, so a leaked table cannot complete
+    anyone's flow. Until the browser starts the flow (``flow_hash`` names it), ``state_hash`` is
+    the hash of a random value given to nobody. The PKCE verifier is useless without the code,
+    which only the platform's redirect carries."""
 
     id = fields.BigIntField(primary_key=True)
     state_hash = fields.CharField(max_length=64, unique=True)
@@ -21,6 +25,8 @@ class OAuthState(Model):
     )
     platform = fields.CharEnumField(Platform, max_length=16)
     code_verifier = fields.CharField(max_length=128, null=True)
+    flow_hash = fields.CharField(max_length=64, null=True, db_index=True)
+    binding_hash = fields.CharField(max_length=64, null=True)
     expires_at = fields.DatetimeField(db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

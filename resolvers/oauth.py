@@ -2,8 +2,16 @@
 finishes it when the platform redirects the browser back, and ``sync_oauth_account`` reads the
 account's numbers again with its token.
 
-The state is random, single use, ten minutes long and bound to the user who asked for it; only
-its hash is stored. The callback spends it before anything else, so a replay finds nothing. The
+The flow is single use, ten minutes long and bound to the user who asked for it — and to the
+browser that starts it. The callback is a browser redirect without a bearer token, so without
+the second binding a user could start a flow, send its URL to someone else, and have *their*
+account (and its tokens) land on his own creatorgraph account when they consent (login CSRF).
+So ``authorize`` hands out a URL on this server (``/oauth/start/{platform}?flow=…``); ``start``
+spends the flow id, gives the browser a random secret in a cookie, keeps its hash, and only
+then sends the browser to the platform with a fresh state. The callback requires that cookie.
+The frontend opens the URL in the same browser as before, so nothing changes for it. Only
+hashes are stored. The callback spends the state before anything else, so a replay finds
+nothing. The
 code exchange and the stats call happen before any write; the account, its snapshot and its
 sealed tokens are then stored together through the one stats path (source OAUTH), so a failure
 at any step stores nothing.
@@ -12,11 +20,13 @@ at any step stores nothing.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from adapters.oauth import (
     OAuthFailure,
@@ -73,8 +83,24 @@ class Connected:
     account: SocialAccount
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A flow the browser has started: where to send it, and the secret for its cookie."""
+
+    platform: Platform
+    authorization_url: str
+    binding: str
+
+
 def state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
+
+
+def start_url(redirect_uri: str, platform: Platform, flow: str) -> str:
+    """``{OAUTH_REDIRECT_BASE_URL}/oauth/start/{platform}?flow=…``; the redirect URI is
+    ``{OAUTH_REDIRECT_BASE_URL}/oauth/callback/{platform}`` (settings.OAuthSettings)."""
+    base = redirect_uri.rsplit("/oauth/callback/", 1)[0]
+    return f"{base}/oauth/start/{platform.value.lower()}?{urlencode({'flow': flow})}"
 
 
 def oauth_available(services: Services, platform: Platform) -> bool:
@@ -82,7 +108,7 @@ def oauth_available(services: Services, platform: Platform) -> bool:
 
 
 async def authorize(services: Services, user: User, platform: Platform) -> str:
-    """The platform's authorization URL for ``user``, with a fresh state (and PKCE verifier)."""
+    """The URL that starts a flow for ``user`` in the browser that opens it (``start``)."""
     client = services.oauth.get(platform.value)
     if client is None:
         raise OperationError.single(
@@ -90,26 +116,60 @@ async def authorize(services: Services, user: User, platform: Platform) -> str:
             f"Connecting {LABELS[platform]} with OAuth is not set up on this server.",
             ErrorCode.NOT_CONFIGURED,
         )
-    state = secrets.token_urlsafe(32)
+    flow = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64) if client.pkce else None  # 86 characters (43–128)
     await OAuthState.create(
-        state_hash=state_hash(state),
+        state_hash=state_hash(secrets.token_urlsafe(32)),  # given to nobody: not started yet
+        flow_hash=state_hash(flow),
         user_id=user.id,
         platform=platform,
         code_verifier=verifier,
         expires_at=datetime.now(UTC) + timedelta(seconds=services.oauth_state_seconds),
     )
-    return client.authorization_url(state, verifier)
+    return start_url(client.redirect_uri, platform, flow)
 
 
-async def complete(services: Services, platform_name: str, params: Mapping[str, str]) -> Connected:
-    """Finishes a flow from the platform's redirect; raises ``CallbackError`` having stored
-    nothing (except that the state, once presented, is spent)."""
+async def start(services: Services, platform_name: str, flow: str) -> Started:
+    """``GET /oauth/start/{platform}?flow=…``: spends the flow id (a second start finds
+    nothing), binds the flow to a fresh secret for this browser's cookie, and gives the
+    platform's authorization URL with a fresh state. Raises ``CallbackError`` otherwise."""
     try:
         platform = Platform(platform_name.upper())
     except ValueError:
         raise CallbackError("unknown_platform") from None
-    pending = await _spend_state(params.get("state") or "", platform)
+    client = services.oauth.get(platform.value)
+    if client is None:
+        raise CallbackError("not_configured")
+    if not flow:
+        raise CallbackError("invalid_state")
+    pending = await OAuthState.get_or_none(
+        flow_hash=state_hash(flow), platform=platform, binding_hash__isnull=True
+    )
+    if pending is None:
+        raise CallbackError("invalid_state")
+    if pending.expires_at <= datetime.now(UTC):
+        raise CallbackError("expired_state")
+    state, binding = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    # The conditional update is the spending: of two starts with one flow id, one binds it.
+    bound = await OAuthState.filter(id=pending.id, binding_hash__isnull=True).update(
+        state_hash=state_hash(state), binding_hash=state_hash(binding), flow_hash=None
+    )
+    if not bound:
+        raise CallbackError("invalid_state")
+    return Started(platform, client.authorization_url(state, pending.code_verifier), binding)
+
+
+async def complete(
+    services: Services, platform_name: str, params: Mapping[str, str], binding: str | None
+) -> Connected:
+    """Finishes a flow from the platform's redirect in the browser that started it (``binding``
+    is its cookie's secret); raises ``CallbackError`` having stored nothing (except that the
+    state, once presented, is spent)."""
+    try:
+        platform = Platform(platform_name.upper())
+    except ValueError:
+        raise CallbackError("unknown_platform") from None
+    pending = await _spend_state(params.get("state") or "", platform, binding)
     if params.get("error"):
         raise CallbackError("access_denied" if params["error"] == "access_denied" else "refused")
     code = params.get("code") or ""
@@ -148,7 +208,7 @@ async def _revoke_quietly(client: PlatformOAuth, tokens: TokenSet) -> None:
         log.info("%s: revoking an unused grant failed: %s", client.platform, error.code)
 
 
-async def _spend_state(state: str, platform: Platform) -> OAuthState:
+async def _spend_state(state: str, platform: Platform, binding: str | None) -> OAuthState:
     if not state:
         raise CallbackError("invalid_state")
     pending = await OAuthState.get_or_none(state_hash=state_hash(state))
@@ -159,7 +219,16 @@ async def _spend_state(state: str, platform: Platform) -> OAuthState:
         raise CallbackError("invalid_state")
     if pending.expires_at <= datetime.now(UTC):
         raise CallbackError("expired_state")
+    if not _same_browser(pending.binding_hash, binding):
+        log.info("%s OAuth callback refused: not the browser that started the flow", platform)
+        raise CallbackError("invalid_state")
     return pending
+
+
+def _same_browser(binding_hash: str | None, binding: str | None) -> bool:
+    if binding_hash is None or not binding:
+        return False
+    return hmac.compare_digest(state_hash(binding), binding_hash)
 
 
 async def _store(

@@ -7,7 +7,9 @@ then the longest unsynced, at most ``batch`` a run.
 
 How urgent an account is, decided after each refresh and documented here as the rule:
 - **hot** (every ``hot_seconds``, 1 h): its followers moved by ``hot_change_percent`` (1 %) or
-  more since the previous refresh — it is changing fast, so its numbers go stale fast;
+  more since the previous refresh — it is changing fast, so its numbers go stale fast — or its
+  profile was read by others ``hot_views`` (20) times or more on the current or the previous
+  UTC day (resolvers/profile_views.py counts them) — it is viewed often, so stale numbers show;
 - **dormant** (every ``dormant_seconds``, 7 days): its owner has not been seen for
   ``dormant_after_days`` (30) — nobody is looking at it closely;
 - **default** (every ``default_seconds``, 1 day): everything else.
@@ -41,6 +43,7 @@ from adapters.platforms.types import PlatformProfile
 from models import AccountState, Platform, Profile, SocialAccount, SyncSource
 from resolvers.errors import OperationError
 from resolvers.platforms import provider_failure, sync_item
+from resolvers.profile_views import recent_views
 from resolvers.services import Services
 from resolvers.sync import SYSTEM, apply_sync
 
@@ -62,6 +65,7 @@ class RefreshSchedule:
     dormant_seconds: int = 604800
     retry_seconds: int = 900
     hot_change_percent: float = 1.0
+    hot_views: int = 20
     dormant_after_days: int = 30
     reserve: float = 0.10  # the fraction of a provider's quota kept for users
     batch: int = 50
@@ -187,6 +191,8 @@ async def _priority(
         if change_percent >= schedule.hot_change_percent:
             return HOT
     profile = await Profile.get(user_id=owner_id)
+    if recent_views(profile, datetime.now(UTC).date()) >= schedule.hot_views:
+        return HOT
     cutoff = datetime.now(UTC) - timedelta(days=schedule.dormant_after_days)
     if profile.last_seen_at is not None and profile.last_seen_at < cutoff:
         return DORMANT

@@ -18,6 +18,7 @@ from adapters.ratelimit import RateLimiter
 from adapters.ssrf import AddressGuard
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
+from adapters.view_counts import ViewCounts
 from adapters.webhooks import WebhookSender
 from resolvers.media import MediaServices
 
@@ -51,3 +52,4 @@ class Services:
     oauth_state_seconds: int = 600
     # Outbound webhooks (adapters/webhooks.py), through the media's address guard in the app.
     webhooks: WebhookSender = field(default_factory=lambda: WebhookSender(AddressGuard()))
+    profile_views: ViewCounts = field(default_factory=ViewCounts)  # unwritten view counts

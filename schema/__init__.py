@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers import profiles as profile_ops
+from resolvers.profile_views import count_profile_view
 from schema.account_email import AccountEmailMutation
 from schema.account_lifecycle import AccountLifecycleMutation
 from schema.accounts import AccountMutation, AccountQuery, User
@@ -64,7 +65,10 @@ class NodeQuery:
         viewer = await info.context.viewer()
         if type_name == "Profile":
             model = await profile_ops.visible_profile(viewer, pk)
-            return Profile.from_model(model) if model else None
+            if model is None:
+                return None
+            count_profile_view(info.context.services, viewer, model)
+            return Profile.from_model(model)
         if type_name == "User" and viewer is not None and viewer.id == pk:
             return User.from_model(viewer)
         if type_name in REALTIME_NODE_TYPES:

@@ -290,9 +290,12 @@ class SocialAccountAuthorizeInput:
 class SocialAccountAuthorizePayload(Payload, errors=REQUEST_REFUSED):
     authorization_url: str | None = strawberry.field(
         default=None,
-        description="Send the browser here. The platform returns it to this server's "
-        "/oauth/callback/{platform}, which then redirects to the app's result page with "
-        "?platform=…&result=connected, or result=error&code=…. Valid once, for ten minutes.",
+        description="Open this in the user's own browser. It is on this server "
+        "(/oauth/start/{platform}): it binds the flow to that browser with a cookie and goes on "
+        "to the platform's consent screen; the platform returns the browser to "
+        "/oauth/callback/{platform}, which completes the flow only in that same browser, then "
+        "redirects to the app's result page with ?platform=…&result=connected, or "
+        "result=error&code=…. Valid once, for ten minutes.",
     )
 
 

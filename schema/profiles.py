@@ -12,6 +12,7 @@ from models import Profile as ProfileModel
 from models import Role as RoleEnum
 from models import SocialAccount
 from resolvers import profiles as ops
+from resolvers.profile_views import count_profile_view
 from resolvers.stats_series import stats_series
 from resolvers.sync import snapshot_history
 from schema.context import Info
@@ -374,8 +375,12 @@ class ProfileQuery:
         decoded = decode_id(id, "Profile")
         if decoded is None:
             return None
-        model = await ops.visible_profile(await info.context.viewer(), decoded[1])
-        return Profile.from_model(model) if model else None
+        viewer = await info.context.viewer()
+        model = await ops.visible_profile(viewer, decoded[1])
+        if model is None:
+            return None
+        count_profile_view(info.context.services, viewer, model)
+        return Profile.from_model(model)
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -156,20 +157,48 @@ def fake_user(prefix: str, followers: int = 48_000) -> FakeUser:
     )
 
 
-async def authorization_url(gql: GraphQLClient, token: str, platform: str) -> str:
+def new_browser() -> CookieJar:
+    """A browser's cookies, kept across the requests made in it."""
+    return CookieJar()
+
+
+# The browser of the tests' user: the flow started in it is completed in it.
+USER_BROWSER = new_browser()
+
+
+async def start_url(gql: GraphQLClient, token: str, platform: str) -> str:
+    """What ``socialAccountAuthorize`` returns: this server's /oauth/start URL."""
     data = await gql.data(AUTHORIZE, {"input": {"platform": platform}}, token)
     payload = data["socialAccountAuthorize"]
     assert payload["userErrors"] == [], payload["userErrors"]
-    return payload["authorizationUrl"]
+    url: str = payload["authorizationUrl"]
+    return url
 
 
-async def through_browser(url: str) -> tuple[httpx.Response, httpx.Response]:
+async def open_in(browser: CookieJar, url: str) -> httpx.Response:
+    """One request in ``browser``, redirects not followed, its cookies kept."""
+    async with httpx.AsyncClient(timeout=10, cookies=browser) as client:
+        return await client.get(url)
+
+
+async def authorization_url(
+    gql: GraphQLClient, token: str, platform: str, browser: CookieJar = USER_BROWSER
+) -> str:
+    """The platform's authorization URL, as the browser reaches it: ``socialAccountAuthorize``'s
+    URL opened in ``browser`` (which keeps the flow's cookie), then its redirect."""
+    started = await open_in(browser, await start_url(gql, token, platform))
+    assert started.status_code == 303, started.text
+    return started.headers["location"]
+
+
+async def through_browser(
+    url: str, browser: CookieJar = USER_BROWSER
+) -> tuple[httpx.Response, httpx.Response]:
     """The browser's part: the platform's consent redirect, then our callback's answer."""
-    async with httpx.AsyncClient(timeout=10) as browser:
-        consent = await browser.get(url)
-        assert consent.status_code == 302, consent.text
-        callback = await browser.get(consent.headers["location"])
-        return consent, callback
+    consent = await open_in(browser, url)
+    assert consent.status_code == 302, consent.text
+    callback = await open_in(browser, consent.headers["location"])
+    return consent, callback
 
 
 def outcome(response: httpx.Response) -> dict[str, str]:

@@ -37,11 +37,13 @@ from tests.fakes.server import Reply
 from tests.oauth_support import (
     KEY_1,
     KEY_2,
+    USER_BROWSER,
     OAuthFakes,
     OAuthInstance,
     authorization_url,
     fake_user,
     oauth_instance,
+    open_in,
     outcome,
     through_browser,
 )
@@ -74,15 +76,13 @@ async def consented(oauth: OAuthInstance, ogql: GraphQLClient, me: Account, plat
     """The callback URL the platform sends the browser to, not yet followed."""
     oauth.fake(platform).consent_as(fake_user("creator"))
     url = await authorization_url(ogql, me.access_token, platform)
-    async with httpx.AsyncClient() as browser:
-        consent = await browser.get(url)
+    consent = await open_in(USER_BROWSER, url)
     assert consent.status_code == 302
     return consent.headers["location"].split("#")[0]
 
 
 async def follow(url: str) -> dict[str, str]:
-    async with httpx.AsyncClient() as browser:
-        return outcome(await browser.get(url))
+    return outcome(await open_in(USER_BROWSER, url))
 
 
 def with_param(url: str, **params: str) -> str:
