@@ -31,6 +31,7 @@ from schema.error_codes import (
 )
 from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocket
 from schema.limit_rules import mutation_limit_rules
+from schema.matching import MatchingQuery
 from schema.node import Node, decode_id
 from schema.operation_observer import ObserveOperations
 from schema.passwords import PasswordMutation
@@ -82,6 +83,7 @@ class Query(
             NodeQuery,
             ProfileQuery,
             DiscoveryQuery,
+            MatchingQuery,
             PlatformQuery,
             *REALTIME_QUERIES,
             AdminQuery,
