@@ -3,7 +3,8 @@
 PostgreSQL: ``pg_trgm``; a GIN index on the full-text document of a profile (display name, bio and
 niches, ``resolvers/relevance.py`` holds the same expression) and trigram indexes on the display
 name and bio, which serve both the literal substring match and the misspelt-name match. SQLite: an
-FTS5 table with the trigram tokenizer over the same text, kept in step by triggers.
+FTS5 table with the trigram tokenizer over the same text, kept in step by triggers; it holds the
+display name between spaces, so a trigram can say "at the start (or end) of a word".
 """
 
 from typing import Any
@@ -38,16 +39,16 @@ SQLITE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS profile_search USING fts5("
     "display_name, bio, niches, tokenize='trigram')",
     "INSERT INTO profile_search (rowid, display_name, bio, niches)"
-    " SELECT id, display_name, coalesce(bio, ''), replace(niche_tags, '|', ' ') FROM profiles",
+    " SELECT id, ' ' || display_name || ' ', coalesce(bio, ''), replace(niche_tags, '|', ' ') FROM profiles",
     "CREATE TRIGGER IF NOT EXISTS profile_search_insert AFTER INSERT ON profiles BEGIN"
     " INSERT INTO profile_search (rowid, display_name, bio, niches) VALUES"
-    " (new.id, new.display_name, coalesce(new.bio, ''), replace(new.niche_tags, '|', ' ')); END",
+    " (new.id, ' ' || new.display_name || ' ', coalesce(new.bio, ''), replace(new.niche_tags, '|', ' ')); END",
     "CREATE TRIGGER IF NOT EXISTS profile_search_delete AFTER DELETE ON profiles BEGIN"
     " DELETE FROM profile_search WHERE rowid = old.id; END",
     "CREATE TRIGGER IF NOT EXISTS profile_search_update AFTER UPDATE OF display_name, bio,"
     " niche_tags ON profiles BEGIN DELETE FROM profile_search WHERE rowid = old.id;"
     " INSERT INTO profile_search (rowid, display_name, bio, niches) VALUES"
-    " (new.id, new.display_name, coalesce(new.bio, ''), replace(new.niche_tags, '|', ' ')); END",
+    " (new.id, ' ' || new.display_name || ' ', coalesce(new.bio, ''), replace(new.niche_tags, '|', ' ')); END",
     "CREATE INDEX IF NOT EXISTS idx_profiles_country_nocase ON profiles"
     " (upper(CAST(country AS VARCHAR)))",
     "CREATE INDEX IF NOT EXISTS idx_profiles_city_nocase ON profiles"

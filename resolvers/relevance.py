@@ -10,13 +10,15 @@ without repeats; for one text and one row it is always the same:
 - PostgreSQL: 1000 × (ts_rank of the document, display name + bio + niches, for the text's
   words + word_similarity of the text to the display name + 1 if the display name holds the
   text), rounded.
-- SQLite: 1000 × (the share of the text's trigrams found in the display name + 1 if the display
+- SQLite: 1000 × (the share of the text's bigrams found in the display name + 1 if the display
   name holds the text) + 500 if the bio holds it.
 
 A misspelling matches on words of letters and digits only: text with punctuation (handles,
 ``%``, ``_``) matches literally, as it always did. PostgreSQL calls a name misspelt when
 ``word_similarity`` reaches 0.35 (the migration sets it as ``pg_trgm``'s threshold); SQLite when
-at least 40% of the text's trigrams (three-letter runs, ignoring case) are in the name.
+the name shares a trigram with the text (the FTS5 index finds those) and at least 40% of the
+text's bigrams (two-letter runs of each word between spaces, ignoring case) are in the name:
+"Jonh" has " j", "jo", "on", "nh", "h ", and " john " holds two of the five.
 """
 
 from __future__ import annotations
@@ -47,13 +49,24 @@ def fuzzy_words(text: str) -> bool:
     return all(word.isalnum() for word in text.split())
 
 
-def trigrams(text: str) -> list[str]:
-    """The distinct three-character runs of each word of the text, lowercased, in order."""
+def grams(text: str, size: int) -> list[str]:
+    """The distinct runs of ``size`` characters of each word of the text, lowercased, with the
+    word between spaces (so " jo" says "a word starting jo"), in order."""
     seen: dict[str, None] = {}
     for word in text.lower().split():
-        for i in range(len(word) - 2):
-            seen.setdefault(word[i : i + 3], None)
+        padded = f" {word} "
+        for i in range(len(padded) - size + 1):
+            seen.setdefault(padded[i : i + size], None)
     return list(seen)
+
+
+def _sqlite_share(text: str) -> tuple[str, int]:
+    """SQL counting the text's bigrams found in the display name (between spaces), and how
+    many bigrams the text has."""
+    pairs = grams(text, 2)
+    name = "(' ' || lower(profiles.display_name) || ' ')"
+    found = " + ".join(f"(instr({name}, {sql_text(g)}) > 0)" for g in pairs) or "0"
+    return found, len(pairs)
 
 
 def match_sql(dialect: str, text: str) -> RawSQL | None:
@@ -65,12 +78,13 @@ def match_sql(dialect: str, text: str) -> RawSQL | None:
         if fuzzy_words(text):
             parts.append(f"{literal} <% profiles.display_name")
         return RawSQL("CASE WHEN " + " OR ".join(parts) + " THEN 1 ELSE 0 END")
-    grams = trigrams(text) if fuzzy_words(text) else []
-    if not grams:
+    if not fuzzy_words(text):
         return None
-    needed = max(1, math.ceil(len(grams) * FUZZY_MIN_SHARE))
-    found = " + ".join(f"(instr(lower(profiles.display_name), {sql_text(g)}) > 0)" for g in grams)
-    candidates = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+    # Candidates from the FTS5 index: names sharing a trigram with the text; then the share of
+    # the text's bigrams decides, which a swapped pair of letters does not sink.
+    candidates = " OR ".join(f'"{g}"' for g in grams(text, 3))
+    found, total = _sqlite_share(text)
+    needed = max(1, math.ceil(total * FUZZY_MIN_SHARE))
     # The text reaches the SQL only through sql_text.
     search = "SELECT rowid FROM profile_search WHERE display_name MATCH " + sql_text(candidates)  # noqa: S608
     return RawSQL(
@@ -90,13 +104,8 @@ def score_sql(dialect: str, text: str) -> RawSQL:
             " THEN 1 ELSE 0 END"
             ")) AS BIGINT)"
         )
-    grams = trigrams(text)
-    share = "0"
-    if grams:
-        found = " + ".join(
-            f"(instr(lower(profiles.display_name), {sql_text(g)}) > 0)" for g in grams
-        )
-        share = f"(1000 * ({found})) / {len(grams)}"
+    found, total = _sqlite_share(text)
+    share = f"(1000 * ({found})) / {total}" if total else "0"
     lowered = f"lower({literal})"
     return RawSQL(
         f"({share} + 1000 * (instr(lower(profiles.display_name), {lowered}) > 0)"
