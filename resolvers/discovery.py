@@ -85,10 +85,27 @@ async def search_profiles(
     first: int | None,
     after: str | None,
 ) -> Page[Profile]:
+    limit = page_size(first)
+    query, order = page_query(filter, order, after)
+    column = _COLUMNS[order.field]
+    rows = await query.limit(limit + 1)
+    page = rows[:limit]
+    return Page(
+        items=page,
+        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
+        has_next_page=len(rows) > limit,
+        has_previous_page=after is not None,
+    )
+
+
+def page_query(
+    filter: ProfileFilter | None, order: ProfileOrder | None, after: str | None
+) -> tuple[QuerySet[Profile], ProfileOrder]:
+    """The ordered query of discovery's rows after ``after`` (without the page's limit), and
+    the order it applied; ``bench/explain_discovery.py`` prints the plan of each."""
     valid = validate_filter(filter or ProfileFilter())
     if order is None:
         order = ProfileOrder(ProfileOrderField.RELEVANCE) if valid.search else ProfileOrder()
-    limit = page_size(first)
     query = _filtered(valid)
     if order.field is ProfileOrderField.RELEVANCE:
         if valid.search is None:
@@ -108,14 +125,7 @@ async def search_profiles(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
         )
     sign = "-" if descending else ""
-    rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(limit + 1)
-    page = rows[:limit]
-    return Page(
-        items=page,
-        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
-        has_next_page=len(rows) > limit,
-        has_previous_page=after is not None,
-    )
+    return query.order_by(f"{sign}{column}", f"{sign}id"), order
 
 
 @dataclass(frozen=True, slots=True)
