@@ -245,7 +245,7 @@ def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
         if more is None:
             query = query.filter(literal)
         else:
-            query = query.annotate(search_hit=more).filter(literal | Q(search_hit=1))
+            query = query.annotate(search_hit=more).filter(literal | Q(search_hit=True))
     if f.niche_tags:
         any_niche = Q(*[Q(niche_tags__contains=f"|{t}|") for t in f.niche_tags], join_type="OR")
         query = query.filter(any_niche)

@@ -70,14 +70,16 @@ def _sqlite_share(text: str) -> tuple[str, int]:
 
 
 def match_sql(dialect: str, text: str) -> RawSQL | None:
-    """SQL that is 1 for the rows the text matches beyond the literal substring match, or None
-    when nothing more can match."""
+    """SQL that is true (PostgreSQL) or 1 (SQLite) for the rows the text matches beyond the
+    literal substring match, or None when nothing more can match."""
     literal = sql_text(text)
     if dialect == "postgres":
         parts = [f"{_POSTGRES_DOCUMENT} @@ plainto_tsquery('simple'::regconfig, {literal})"]
         if fuzzy_words(text):
             parts.append(f"{literal} <% profiles.display_name")
-        return RawSQL("CASE WHEN " + " OR ".join(parts) + " THEN 1 ELSE 0 END")
+        # A bare condition, not CASE: PostgreSQL's planner then sees each OR branch and can
+        # serve it from its index (discovery compares it with true, which the planner drops).
+        return RawSQL("(" + " OR ".join(parts) + ")")
     if not fuzzy_words(text):
         return None
     # Candidates from the FTS5 index: names sharing a trigram with the text; then the share of
