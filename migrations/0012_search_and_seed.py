@@ -56,10 +56,14 @@ SQLITE = [
 ]
 
 
+# 0009 declared growth_30d with db_index, but adding a field does not create its index.
+BOTH = ["CREATE INDEX IF NOT EXISTS idx_profiles_growth_30d ON profiles (growth_30d)"]
+
+
 async def create_search(apps: Any, schema_editor: Any) -> None:
     """Per-dialect DDL: the models cannot declare extensions, expression or FTS5 indexes."""
     statements = {"postgres": POSTGRES, "sqlite": SQLITE}.get(schema_editor.DIALECT, [])
-    for statement in statements:
+    for statement in [*statements, *BOTH]:
         await schema_editor.client.execute_script(statement)
 
 
