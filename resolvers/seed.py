@@ -366,11 +366,13 @@ def _generate(count: int, rng: random.Random, now: datetime, starts: Sequence[in
         total = total_followers(a[0] for a in accounts)
         average = average_engagement(a[1] for a in accounts)
         last_sync = max(a[2] for a in accounts)
+        # Joined before the oldest snapshot; last changed at the last sync (as a sync leaves it).
+        joined = now - timedelta(days=HISTORY_DAYS + 30 + rng.uniform(0, 300))
         completeness = profile_completeness(profile, True)
         rows.profiles.append(
             (pid, uid, role.value, name, bio, _json(niches), niche_tags(niches), city, country,
              _json(preferences), True, True, total, average,
-             rizz_score(total, average, completeness, last_sync, now), now, now)
+             rizz_score(total, average, completeness, last_sync, now), joined, last_sync)
         )  # fmt: skip
     return rows
 
