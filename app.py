@@ -19,6 +19,7 @@ import gc
 import logging
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -468,6 +469,24 @@ async def create_admin(config: dict[str, Any], email: str) -> int:
     return 0
 
 
+async def seed_demo_data(config: dict[str, Any], profiles: int, seed_value: int) -> None:
+    """``seed``: demo profiles for GraphiQL and the benchmarks (resolvers/seed.py)."""
+    from resolvers.seed import seed
+
+    await apply_migrations(config)
+    await Tortoise.init(config=config)
+    try:
+        started = time.perf_counter()
+        counts = await seed(profiles, seed_value)
+        elapsed = time.perf_counter() - started
+    finally:
+        await Tortoise.close_connections()
+    print(
+        f"seeded {counts.profiles} profiles ({counts.users} users, {counts.accounts} platform "
+        f"accounts, {counts.snapshots} snapshots) in {elapsed:.1f} s"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="app.py", description="creatorgraph server")
     parser.add_argument(
@@ -483,10 +502,13 @@ def main(argv: list[str] | None = None) -> None:
             "jobs",
             "rotate-token-keys",
             "createadmin",
+            "seed",
         ],
     )
     # One optional word after the command: `jobs run-due`, `createadmin EMAIL`.
     parser.add_argument("argument", nargs="?", help="jobs: run-due; createadmin: the EMAIL")
+    parser.add_argument("--profiles", type=int, default=1000, help="seed: how many profiles")
+    parser.add_argument("--seed", type=int, default=1, help="seed: the same number, the same data")
     args = parser.parse_args(argv)
     takes_argument = args.command in ("jobs", "createadmin")
     if takes_argument != (args.argument is not None):
@@ -507,6 +529,12 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "createadmin":
         raise SystemExit(
             asyncio.run(create_admin(tortoise_config(settings.database_url), args.argument))
+        )
+    elif args.command == "seed":
+        if args.profiles < 1:
+            parser.error("--profiles takes a number of 1 or more")
+        asyncio.run(
+            seed_demo_data(tortoise_config(settings.database_url), args.profiles, args.seed)
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())

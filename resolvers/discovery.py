@@ -26,6 +26,7 @@ from resolvers.aggregates import RIZZ_SCORE_MAX
 from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
+from resolvers.relevance import RELEVANCE_MAX, match_sql, score_sql
 from resolvers.text import INVISIBLE_MESSAGE, has_forbidden_characters
 
 SEARCH_MAX = 100
@@ -38,6 +39,7 @@ class ProfileOrderField(StrEnum):
     AVG_ENGAGEMENT = "AVG_ENGAGEMENT"
     UPDATED_AT = "UPDATED_AT"
     GROWTH_30D = "GROWTH_30D"
+    RELEVANCE = "RELEVANCE"
 
 
 class OrderDirection(StrEnum):
@@ -51,6 +53,7 @@ _COLUMNS = {
     ProfileOrderField.AVG_ENGAGEMENT: "avg_engagement",
     ProfileOrderField.UPDATED_AT: "updated_at",
     ProfileOrderField.GROWTH_30D: "growth_30d",
+    ProfileOrderField.RELEVANCE: "relevance",
 }
 # Followers cannot fall below 0, so no growth is below -100%; there is no upper bound.
 GROWTH_MIN = -100.0
@@ -82,9 +85,33 @@ async def search_profiles(
     first: int | None,
     after: str | None,
 ) -> Page[Profile]:
-    order = order or ProfileOrder()
     limit = page_size(first)
-    query = _filtered(validate_filter(filter or ProfileFilter()))
+    query, order = page_query(filter, order, after)
+    column = _COLUMNS[order.field]
+    rows = await query.limit(limit + 1)
+    page = rows[:limit]
+    return Page(
+        items=page,
+        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
+        has_next_page=len(rows) > limit,
+        has_previous_page=after is not None,
+    )
+
+
+def page_query(
+    filter: ProfileFilter | None, order: ProfileOrder | None, after: str | None
+) -> tuple[QuerySet[Profile], ProfileOrder]:
+    """The ordered query of discovery's rows after ``after`` (without the page's limit), and
+    the order it applied; ``bench/explain_discovery.py`` prints the plan of each."""
+    valid = validate_filter(filter or ProfileFilter())
+    if order is None:
+        order = ProfileOrder(ProfileOrderField.RELEVANCE) if valid.search else ProfileOrder()
+    query = _filtered(valid)
+    if order.field is ProfileOrderField.RELEVANCE:
+        if valid.search is None:
+            message = "Order by RELEVANCE only with a search text."
+            raise OperationError.single(("orderBy", "field"), message, ErrorCode.INVALID)
+        query = query.annotate(relevance=score_sql(_dialect(), valid.search))
     column = _COLUMNS[order.field]
     if order.field is ProfileOrderField.GROWTH_30D:
         # Only profiles whose growth is known take part in this order: NULL sorts first on one
@@ -98,14 +125,7 @@ async def search_profiles(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
         )
     sign = "-" if descending else ""
-    rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(limit + 1)
-    page = rows[:limit]
-    return Page(
-        items=page,
-        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
-        has_next_page=len(rows) > limit,
-        has_previous_page=after is not None,
-    )
+    return query.order_by(f"{sign}{column}", f"{sign}id"), order
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +239,13 @@ def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
     if f.search is not None:
         # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
         # text matches literally on SQLite and PostgreSQL alike (tests pin it).
-        query = query.filter(Q(display_name__icontains=f.search) | Q(bio__icontains=f.search))
+        # Beyond that, relevance.py's matches: misspelt names, and full text on PostgreSQL.
+        literal = Q(display_name__icontains=f.search) | Q(bio__icontains=f.search)
+        more = match_sql(_dialect(), f.search)
+        if more is None:
+            query = query.filter(literal)
+        else:
+            query = query.annotate(search_hit=more).filter(literal | Q(search_hit=True))
     if f.niche_tags:
         any_niche = Q(*[Q(niche_tags__contains=f"|{t}|") for t in f.niche_tags], join_type="OR")
         query = query.filter(any_niche)
@@ -243,6 +269,10 @@ def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
     if f.city is not None:
         query = query.filter(city__iexact=f.city)
     return query
+
+
+def _dialect() -> str:
+    return str(Profile._meta.db.capabilities.dialect)
 
 
 def profile_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
@@ -290,6 +320,8 @@ def _sort_value(field: ProfileOrderField, value: object) -> int | float | dateti
         number = float(value)
         return number if math.isfinite(number) and number >= GROWTH_MIN else None
     high = RIZZ_SCORE_MAX if field is ProfileOrderField.RIZZ_SCORE else BIGINT_MAX
+    if field is ProfileOrderField.RELEVANCE:
+        return value if isinstance(value, int) and 0 <= value <= RELEVANCE_MAX else None
     return value if isinstance(value, int) and 0 <= value <= high else None
 
 

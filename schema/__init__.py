@@ -32,6 +32,7 @@ from schema.error_codes import (
 )
 from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocket
 from schema.limit_rules import mutation_limit_rules
+from schema.matching import MatchingQuery
 from schema.node import Node, decode_id
 from schema.operation_observer import ObserveOperations
 from schema.passwords import PasswordMutation
@@ -89,6 +90,7 @@ class Query(
             NodeQuery,
             ProfileQuery,
             DiscoveryQuery,
+            MatchingQuery,
             PlatformQuery,
             *REALTIME_QUERIES,
             AdminQuery,

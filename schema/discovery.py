@@ -20,7 +20,8 @@ strawberry.enum(
     ops.ProfileOrderField,
     name="ProfileOrderField",
     description="What to sort profiles by. GROWTH_30D (follower growth over 30 days, in "
-    "percent) lists only the profiles whose growth is known.",
+    "percent) lists only the profiles whose growth is known. RELEVANCE (how well a profile "
+    "matches the filter's search text; the default when there is one) needs a search text.",
 )
 ProfileOrderField = ops.ProfileOrderField
 strawberry.enum(
@@ -34,7 +35,10 @@ OrderDirection = ops.OrderDirection
 @strawberry.input(description="All given conditions must hold.")
 class ProfileFilter:
     search: str | None = strawberry.field(
-        default=None, description="Text in the display name or bio."
+        default=None,
+        description="Text in the display name or bio, a misspelling of words of the display "
+        "name, or (PostgreSQL) every word in the name, bio or niches. Results are ordered by "
+        "relevance unless orderBy says otherwise.",
     )
     niches: list[str] | None = strawberry.field(default=None, description="Any of these niches.")
     platforms: list[Platform] | None = strawberry.field(

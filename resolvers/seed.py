@@ -1,0 +1,408 @@
+"""Demo data: ``python app.py seed --profiles N`` fills the database with realistic profiles.
+
+Each profile gets a user (with an unusable password: nobody signs in as a seeded user), a name,
+a bio, niches, a country and city, one to five platforms with long-tail follower counts, and
+up to 90 days of history (a snapshot every 15 days). The aggregates are computed by
+``resolvers/aggregates.py``, the one formula. The same ``seed`` gives the same data.
+
+Rows go in as multi-row INSERTs of a few thousand rows each, with ids assigned here (after the
+largest already taken) so children can name their parents without reading anything back; on
+PostgreSQL the id sequences are moved past them at the end. That is what makes 100,000
+profiles take seconds rather than the minutes one ORM save per row would.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from adapters.platforms.engagement import round_rate
+from models import Platform, Profile, Role, SocialAccount, StatsSnapshot, SyncSource, User
+from resolvers.aggregates import (
+    average_engagement,
+    profile_completeness,
+    rizz_score,
+    total_followers,
+)
+from resolvers.profiles import CollaborationType, niche_tags
+
+# A password hash no hasher produces and none verifies: seeded users cannot sign in.
+UNUSABLE_PASSWORD = "!seeded"  # noqa: S105 (not a password: a hash nothing verifies)
+HISTORY_DAYS = 90
+HISTORY_STEP_DAYS = 15
+FOLLOWERS_CAP = 300_000_000
+# Most profiles have one or two platforms; a few have all five.
+PLATFORM_COUNT_WEIGHTS = (40, 30, 15, 10, 5)
+BRAND_SHARE = 0.15
+PARAMETERS_PER_STATEMENT = 30_000  # under both databases' limit on bound parameters
+
+FIRST_NAMES = [
+    "John",
+    "Maria",
+    "Ana",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Mateo",
+    "Sofia",
+    "Lucas",
+    "Mia",
+    "Aarav",
+    "Priya",
+    "Kenji",
+    "Yuki",
+    "Amara",
+    "Chidi",
+    "Fatima",
+    "Omar",
+    "Leila",
+    "Hannah",
+    "Jonas",
+    "Elena",
+    "Luca",
+    "Giulia",
+    "Pierre",
+    "Camille",
+    "Sven",
+    "Ingrid",
+    "Diego",
+    "Valentina",
+    "Tomás",
+    "Isabela",
+    "Wei",
+    "Mei",
+    "Hiroshi",
+    "Sakura",
+    "Kwame",
+    "Zanele",
+    "Ravi",
+    "Ananya",
+    "Jack",
+    "Grace",
+    "Ethan",
+    "Chloe",
+    "Daniel",
+    "Sara",
+    "Ahmed",
+    "Nadia",
+]
+LAST_NAMES = [
+    "Smith",
+    "Garcia",
+    "Silva",
+    "Müller",
+    "Rossi",
+    "Dubois",
+    "Kim",
+    "Nguyen",
+    "Tanaka",
+    "Okafor",
+    "Mensah",
+    "Patel",
+    "Sharma",
+    "Cohen",
+    "Johansson",
+    "Novak",
+    "Kowalski",
+    "Hernández",
+    "Lopez",
+    "Martin",
+    "Brown",
+    "Wilson",
+    "Taylor",
+    "Anderson",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+]
+BRAND_WORDS = [
+    "Studio",
+    "Labs",
+    "Co",
+    "Goods",
+    "Collective",
+    "Works",
+    "Supply",
+    "House",
+    "Outfitters",
+    "Kitchen",
+    "Athletics",
+    "Beauty",
+    "Tech",
+]
+NICHES = [
+    "fitness",
+    "travel",
+    "food",
+    "fashion",
+    "beauty",
+    "gaming",
+    "tech",
+    "music",
+    "comedy",
+    "education",
+    "finance",
+    "parenting",
+    "pets",
+    "diy",
+    "art",
+    "photography",
+    "sports",
+    "wellness",
+    "books",
+    "cars",
+    "home",
+    "outdoors",
+    "dance",
+    "science",
+]
+PLACES = {
+    "United States": ("New York", "Los Angeles", "Chicago", "Austin", "Miami"),
+    "United Kingdom": ("London", "Manchester", "Bristol", "Edinburgh"),
+    "Germany": ("Berlin", "Munich", "Hamburg", "Cologne"),
+    "France": ("Paris", "Lyon", "Marseille"),
+    "Brazil": ("São Paulo", "Rio de Janeiro", "Belo Horizonte"),
+    "India": ("Mumbai", "Delhi", "Bengaluru", "Chennai"),
+    "Japan": ("Tokyo", "Osaka", "Kyoto"),
+    "Nigeria": ("Lagos", "Abuja"),
+    "Mexico": ("Mexico City", "Guadalajara", "Monterrey"),
+    "Spain": ("Madrid", "Barcelona", "Valencia"),
+    "Canada": ("Toronto", "Vancouver", "Montreal"),
+    "Australia": ("Sydney", "Melbourne", "Brisbane"),
+}
+BIO_OPENINGS = (
+    "Sharing my {a} journey and everything {b}.",
+    "{A} creator. Weekly videos about {b} and {a}.",
+    "Making {a} simple for everyone. Collabs welcome.",
+    "Full-time {a} enthusiast, part-time {b} nerd.",
+    "We make {a} products people love, with a touch of {b}.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedCounts:
+    users: int
+    profiles: int
+    accounts: int
+    snapshots: int
+
+
+@dataclass(slots=True)
+class _Rows:
+    users: list[tuple[Any, ...]]
+    profiles: list[tuple[Any, ...]]
+    accounts: list[tuple[Any, ...]]
+    snapshots: list[tuple[Any, ...]]
+
+
+async def seed(profiles: int, seed_value: int, now: datetime | None = None) -> SeedCounts:
+    """Inserts ``profiles`` profiles (with their users, accounts and history) in one
+    transaction, and returns how many rows of each kind it inserted."""
+    now = now or datetime.now(UTC)
+    client = connections.get("default")
+    dialect = str(client.capabilities.dialect)
+    async with in_transaction() as connection:
+        starts = [await _next_id(connection, m._meta.db_table) for m in _MODELS]
+        rows = _generate(profiles, random.Random(seed_value), now, starts)  # noqa: S311 (demo data)
+        for model, columns, table_rows in (
+            (User, _USER_COLUMNS, rows.users),
+            (Profile, _PROFILE_COLUMNS, rows.profiles),
+            (SocialAccount, _ACCOUNT_COLUMNS, rows.accounts),
+            (StatsSnapshot, _SNAPSHOT_COLUMNS, rows.snapshots),
+        ):
+            await _insert(connection, dialect, model._meta.db_table, columns, table_rows)
+        if dialect == "postgres":
+            for model in _MODELS:
+                table = model._meta.db_table
+                # The table names are the models' own, not input.
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                await connection.execute_script(
+                    f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"  # noqa: S608
+                )
+    return SeedCounts(len(rows.users), len(rows.profiles), len(rows.accounts), len(rows.snapshots))
+
+
+_MODELS = (User, Profile, SocialAccount, StatsSnapshot)
+_USER_COLUMNS = [
+    "id",
+    "email",
+    "password_hash",
+    "role",
+    "email_verified",
+    "suspended",
+    "created_at",
+    "updated_at",
+]
+_PROFILE_COLUMNS = [
+    "id",
+    "user_id",
+    "role",
+    "display_name",
+    "bio",
+    "niches",
+    "niche_tags",
+    "city",
+    "country",
+    "preferences",
+    "is_public",
+    "is_active",
+    "total_followers",
+    "avg_engagement",
+    "rizz_score",
+    "created_at",
+    "updated_at",
+]
+_ACCOUNT_COLUMNS = [
+    "id",
+    "profile_id",
+    "platform",
+    "handle",
+    "followers",
+    "engagement",
+    "source",
+    "state",
+    "synced_at",
+    "created_at",
+    "refresh_priority",
+]
+_SNAPSHOT_COLUMNS = ["id", "account_id", "followers", "engagement", "source", "taken_at"]
+
+
+async def _next_id(connection: BaseDBAsyncClient, table: str) -> int:
+    _, rows = await connection.execute_query(f"SELECT max(id) AS top FROM {table}")  # noqa: S608
+    top = rows[0]["top"] if rows else None
+    return int(top or 0) + 1
+
+
+async def _insert(
+    connection: BaseDBAsyncClient,
+    dialect: str,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    per_statement = max(1, PARAMETERS_PER_STATEMENT // len(columns))
+    names = ", ".join(columns)
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start : start + per_statement]
+        if dialect == "postgres":
+            width = len(columns)
+            groups = (
+                "(" + ", ".join(f"${i * width + j + 1}" for j in range(width)) + ")"
+                for i in range(len(batch))
+            )
+        else:
+            group = "(" + ", ".join("?" * len(columns)) + ")"
+            groups = (group for _ in batch)
+        values = ", ".join(groups)
+        params = [value for row in batch for value in row]
+        await connection.execute_query(f"INSERT INTO {table} ({names}) VALUES {values}", params)  # noqa: S608
+
+
+def _generate(count: int, rng: random.Random, now: datetime, starts: Sequence[int]) -> _Rows:
+    """The rows, in memory: Python's datetime and bool go to both databases as they are (Tortoise
+    registers SQLite's adapters), JSON as its text."""
+    user_id, profile_id, account_id, snapshot_id = starts
+    rows = _Rows([], [], [], [])
+    for n in range(count):
+        role = Role.BRAND if rng.random() < BRAND_SHARE else Role.CREATOR
+        niches = rng.sample(NICHES, rng.randint(1, 3))
+        country = rng.choice(list(PLACES))
+        city = rng.choice(PLACES[country])
+        name = _name(rng, role, niches)
+        bio = _bio(rng, niches)
+        preferences = _preferences(rng, country, city) if role is Role.BRAND else {}
+        uid, pid = user_id + n, profile_id + n
+        rows.users.append(
+            (uid, f"demo{uid}@creatorgraph.test", UNUSABLE_PASSWORD, role.value, True,
+             False, now, now)
+        )  # fmt: skip
+        platforms = rng.sample(list(Platform), _platform_count(rng))
+        accounts: list[tuple[int, float | None, datetime]] = []
+        for platform in platforms:
+            followers = min(FOLLOWERS_CAP, int(rng.lognormvariate(8.0, 2.2)))
+            engagement = None if rng.random() < 0.1 else round_rate(rng.uniform(0.2, 12.0))
+            synced = now - timedelta(days=rng.uniform(0, 30))
+            accounts.append((followers, engagement, synced))
+            aid = account_id
+            account_id += 1
+            rows.accounts.append(
+                (aid, pid, platform.value, f"{name.split()[0].lower()}{pid}", followers,
+                 engagement, SyncSource.MANUAL.value, "READY", synced, now, 1)
+            )  # fmt: skip
+            history = rng.randint(0, HISTORY_DAYS)
+            for days_ago in range(HISTORY_DAYS - history, HISTORY_DAYS + 1, HISTORY_STEP_DAYS):
+                # Older snapshots have fewer followers: growth of up to 1% a day.
+                shrink = (1 + rng.uniform(0, 0.01)) ** (HISTORY_DAYS - days_ago)
+                rows.snapshots.append(
+                    (snapshot_id, aid, int(followers / shrink), engagement,
+                     SyncSource.MANUAL.value,
+                     synced - timedelta(days=HISTORY_DAYS - days_ago))
+                )  # fmt: skip
+                snapshot_id += 1
+        profile = Profile(display_name=name, bio=bio, niches=niches, city=city, country=country)
+        total = total_followers(a[0] for a in accounts)
+        average = average_engagement(a[1] for a in accounts)
+        last_sync = max(a[2] for a in accounts)
+        # Joined before the oldest snapshot; last changed at the last sync (as a sync leaves it).
+        joined = now - timedelta(days=HISTORY_DAYS + 30 + rng.uniform(0, 300))
+        completeness = profile_completeness(profile, True)
+        rows.profiles.append(
+            (pid, uid, role.value, name, bio, _json(niches), niche_tags(niches), city, country,
+             _json(preferences), True, True, total, average,
+             rizz_score(total, average, completeness, last_sync, now), joined, last_sync)
+        )  # fmt: skip
+    return rows
+
+
+def _platform_count(rng: random.Random) -> int:
+    return rng.choices(range(1, 6), weights=PLATFORM_COUNT_WEIGHTS)[0]
+
+
+def _name(rng: random.Random, role: Role, niches: Sequence[str]) -> str:
+    if role is Role.BRAND:
+        return f"{rng.choice(LAST_NAMES)} {niches[0].title()} {rng.choice(BRAND_WORDS)}"
+    return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
+
+def _bio(rng: random.Random, niches: Sequence[str]) -> str:
+    a, b = niches[0], niches[-1]
+    return rng.choice(BIO_OPENINGS).format(a=a, b=b, A=a.title())
+
+
+def _preferences(rng: random.Random, country: str, city: str) -> dict[str, Any]:
+    low = rng.choice((1_000, 10_000, 50_000, 100_000))
+    high = rng.choice((None, low * 10, low * 100))
+    types = rng.sample(list(CollaborationType), rng.randint(0, 3))
+    return {
+        "audienceSize": {"min": low, "max": high},
+        "budget": {"min": 100, "max": rng.choice((1_000, 5_000, 20_000))},
+        "collaborationTypes": [t.value for t in types],
+        "locations": rng.sample([country, city], rng.randint(0, 2)),
+    }
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
