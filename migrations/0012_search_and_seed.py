@@ -68,7 +68,7 @@ async def create_search(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0009_growth_and_posts")]
+    dependencies = [("models", "0011_oauth_binding_and_views")]
 
     initial = False
 
