@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from adapters.platforms.engagement import round_rate
@@ -232,6 +233,7 @@ async def seed(profiles: int, seed_value: int, now: datetime | None = None) -> S
             (SocialAccount, _ACCOUNT_COLUMNS, rows.accounts),
             (StatsSnapshot, _SNAPSHOT_COLUMNS, rows.snapshots),
         ):
+            columns, table_rows = _with_defaults(model, columns, table_rows)
             await _insert(connection, dialect, model._meta.db_table, columns, table_rows)
         if dialect == "postgres":
             for model in _MODELS:
@@ -294,6 +296,27 @@ async def _next_id(connection: BaseDBAsyncClient, table: str) -> int:
     _, rows = await connection.execute_query(f"SELECT max(id) AS top FROM {table}")  # noqa: S608
     top = rows[0]["top"] if rows else None
     return int(top or 0) + 1
+
+
+def _with_defaults(
+    model: type[Model], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Adds every column the seed does not name but the model gives a plain default (a later
+    migration's counters, say), so a raw insert never trips over a NOT NULL column that
+    Tortoise, not the database, fills in."""
+    extra: list[tuple[str, Any]] = []
+    for name, field in model._meta.fields_map.items():
+        column = getattr(field, "source_field", None) or name
+        default = field.default
+        if column in columns or field.null or default is None or callable(default):
+            continue
+        if field.pk or getattr(field, "reference", None) is not None:
+            continue
+        extra.append((column, default))
+    if not extra:
+        return list(columns), list(rows)
+    values = tuple(v for _, v in extra)
+    return [*columns, *(c for c, _ in extra)], [(*row, *values) for row in rows]
 
 
 async def _insert(
