@@ -34,6 +34,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name="SocialAccount",
             name="refresh_priority",
-            field=fields.SmallIntField(default=1),
+            field=fields.SmallIntField(default=1, db_default=1),
         ),
     ]

@@ -26,11 +26,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Profile',
             name='views_today',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='Profile',
             name='views_yesterday',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
     ]

@@ -42,8 +42,8 @@ class Profile(Model):
     last_seen_at = fields.DatetimeField(null=True)
     # Reads by others on the UTC day ``views_day`` and the day before (resolvers/profile_views.py),
     # for the scheduled refresh's "viewed often".
-    views_today = fields.IntField(default=0)
-    views_yesterday = fields.IntField(default=0)
+    views_today = fields.IntField(default=0, db_default=0)
+    views_yesterday = fields.IntField(default=0, db_default=0)
     views_day = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)

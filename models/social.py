@@ -67,7 +67,7 @@ class SocialAccount(Model):
     # account is (0 hot, 1 default, 2 dormant: the selection takes the lowest first), and the
     # last background failure, shown to the owner until a refresh succeeds.
     next_refresh_at = fields.DatetimeField(null=True, db_index=True)
-    refresh_priority = fields.SmallIntField(default=1)
+    refresh_priority = fields.SmallIntField(default=1, db_default=1)
     refresh_error_code = fields.CharField(max_length=40, null=True)
     refresh_error_message = fields.CharField(max_length=500, null=True)
     refresh_error_at = fields.DatetimeField(null=True)

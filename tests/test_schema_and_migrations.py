@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import tempfile
@@ -51,3 +52,24 @@ def test_migrations_cover_every_model_change():
     assert result.stdout.strip().splitlines()[-1] == "0", (
         "models changed without a migration: run `.venv/bin/python app.py makemigrations`"
     )
+
+
+def test_every_column_a_migration_adds_to_an_existing_table_can_fill_its_rows():
+    """Adding a NOT NULL column to a table that already has rows fails unless the database
+    itself has a default for it (Tortoise's ``default`` lives in Python only): upgrading a
+    populated deployment would stop at that migration. Found when a test database upgraded
+    from 0010 refused 0011."""
+    offenders = []
+    for path in sorted((Path(__file__).parent.parent / "migrations").glob("0*.py")):
+        tree = ast.parse(path.read_text())
+        for call in ast.walk(tree):
+            if not (isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "AddField"):
+                continue
+            field = next((k.value for k in call.keywords if k.arg == "field"), None)
+            if not isinstance(field, ast.Call):
+                continue
+            given = {k.arg: k.value for k in field.keywords}
+            nullable = isinstance(given.get("null"), ast.Constant) and given["null"].value is True
+            if not nullable and "db_default" not in given:
+                offenders.append(f"{path.name}: {ast.unparse(call)[:120]}")
+    assert not offenders, offenders
