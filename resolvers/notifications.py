@@ -22,7 +22,7 @@ from resolvers.cursors import (
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
 from resolvers.transactions import write_transaction
-from resolvers.webhook_outbox import deliver_soon, deliveries_of, queue_for_notification
+from resolvers.webhook_outbox import deliver_queued_soon, queue_for_notification
 
 MARK_MAX = 100
 PLATFORM_NAMES = {
@@ -131,7 +131,7 @@ async def publish_notifications(services: Services, notes: Sequence[Notification
             notification_topic(note.recipient_id),
             NotificationSnapshot.from_model(note).encode(),
         )
-    deliver_soon(services, await deliveries_of(notes), notify_webhook_disabled(services))
+    deliver_queued_soon(services, notes, notify_webhook_disabled(services))
 
 
 def notify_webhook_disabled(services: Services) -> Callable[[WebhookEndpoint], Awaitable[None]]:

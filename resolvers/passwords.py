@@ -95,8 +95,10 @@ async def confirm_reset(
         await User.filter(id=user.id).update(password_hash=password_hash, email_verified=True)
         await revoke_all_sessions(user.id)
         mail = await queue_mail(user.email, MailKind.PASSWORD_CHANGED, email=user.email)
+        # In the transaction: a log write failing after the commit would report a changed
+        # password as not changed.
+        await record_activity(user, ActivityAction.PASSWORD_RESET, user, client_address)
     deliver_soon(services, [mail])
-    await record_activity(user, ActivityAction.PASSWORD_RESET, user, client_address)
 
 
 async def change_password(
@@ -123,6 +125,6 @@ async def change_password(
         mail = await queue_mail(user.email, MailKind.PASSWORD_CHANGED, email=user.email)
         user.password_hash = password_hash
         session = await start_session(services, user)
+        await record_activity(user, ActivityAction.PASSWORD_CHANGED, user, client_address)
     deliver_soon(services, [mail])
-    await record_activity(user, ActivityAction.PASSWORD_CHANGED, user, client_address)
     return session

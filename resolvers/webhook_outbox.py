@@ -86,6 +86,21 @@ def deliver_soon(services: Services, delivery_ids: Sequence[int], on_disabled: O
         )
 
 
+def deliver_queued_soon(
+    services: Services, notes: Sequence[Notification], on_disabled: OnDisabled
+) -> None:
+    """After commit, in the background: finds the deliveries these notifications queued and
+    tries each once. Nothing here may touch the database on the request's path — the write has
+    committed, and a query failing now (a lost connection) would report it as failed."""
+    if not notes:
+        return
+
+    async def work() -> None:
+        await deliver(services.webhooks, await deliveries_of(notes), on_disabled)
+
+    services.background.spawn(work(), name="send webhooks")
+
+
 async def deliveries_of(notes: Sequence[Notification]) -> list[int]:
     """The deliveries queued for these notifications, still unsent."""
     if not notes:
