@@ -29,6 +29,9 @@ from tests.fakes import FakeProviders
 from tests.fakes.cdn import CDN_HOST, FakeCdn
 from tests.fakes.dns import PUBLIC_ADDRESS, FakeDns
 
+# Fixtures shared by the OAuth test modules (oauth_fakes, oauth, ogql).
+pytest_plugins = ["tests.oauth_support"]
+
 TEST_SECRET = "test-secret-" + "x" * 40
 _OUTBOX_DIR = tempfile.mkdtemp(prefix="creatorgraph-outbox-")
 PASSWORD = "correct horse battery"

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 import uvicorn
 
 from adapters.oauth import build_oauth_clients
@@ -206,3 +207,25 @@ def outcome(response: httpx.Response) -> dict[str, str]:
     location = response.headers["location"]
     assert location.startswith("https://app.example.com/settings/accounts?")
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+# The fixtures every OAuth test module uses (import them by name into the module).
+
+
+@pytest.fixture(scope="module")
+async def oauth_fakes() -> AsyncIterator[OAuthFakes]:
+    fakes = await OAuthFakes.start()
+    yield fakes
+    await fakes.stop()
+
+
+@pytest.fixture(scope="module")
+async def oauth(server: RunningServer, oauth_fakes: OAuthFakes) -> AsyncIterator[OAuthInstance]:
+    async with oauth_instance(server, oauth_fakes) as instance:
+        yield instance
+
+
+@pytest.fixture
+async def ogql(oauth: OAuthInstance) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=oauth.url, timeout=30) as client:
+        yield GraphQLClient(client)

@@ -3,45 +3,20 @@ to someone else cannot have their account (and its tokens) land on his own accou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-import pytest
-
 from models import OAuthConnection, OAuthState, SocialAccount
-from tests.conftest import GraphQLClient, RunningServer, register
+from tests.conftest import GraphQLClient, register
 from tests.oauth_support import (
-    OAuthFakes,
     OAuthInstance,
     fake_user,
     new_browser,
-    oauth_instance,
     open_in,
     outcome,
     start_url,
     through_browser,
 )
-
-
-@pytest.fixture(scope="module")
-async def oauth_fakes() -> AsyncIterator[OAuthFakes]:
-    fakes = await OAuthFakes.start()
-    yield fakes
-    await fakes.stop()
-
-
-@pytest.fixture(scope="module")
-async def oauth(server: RunningServer, oauth_fakes: OAuthFakes) -> AsyncIterator[OAuthInstance]:
-    async with oauth_instance(server, oauth_fakes) as instance:
-        yield instance
-
-
-@pytest.fixture
-async def ogql(oauth: OAuthInstance) -> AsyncIterator[GraphQLClient]:
-    async with httpx.AsyncClient(base_url=oauth.url, timeout=30) as client:
-        yield GraphQLClient(client)
 
 
 async def test_authorization_url_starts_the_flow_on_this_server_with_a_cookie(

@@ -4,24 +4,20 @@ stored with its numbers and sealed tokens → refresh → disconnect and revoke.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from models import OAuthConnection, SocialAccount, StatsSnapshot
 from resolvers.oauth import scheduled_oauth_fetch
 from resolvers.oauth_tokens import RefreshResult, refresh_oauth_account
 from resolvers.scheduled_refresh import RefreshSchedule, refresh_due_accounts
-from tests.conftest import GraphQLClient, RunningServer, register
+from tests.conftest import GraphQLClient, register
 from tests.oauth_support import (
-    OAuthFakes,
     OAuthInstance,
     authorization_url,
     fake_user,
-    oauth_instance,
     outcome,
     through_browser,
 )
@@ -34,25 +30,6 @@ mutation D($input: SocialAccountDisconnectInput!) {
   socialAccountDisconnect(input: $input) { profile { id } userErrors { code } }
 }"""
 PLATFORMS_QUERY = "{ platforms { platform oauth summary } }"
-
-
-@pytest.fixture(scope="module")
-async def oauth_fakes() -> AsyncIterator[OAuthFakes]:
-    fakes = await OAuthFakes.start()
-    yield fakes
-    await fakes.stop()
-
-
-@pytest.fixture(scope="module")
-async def oauth(server: RunningServer, oauth_fakes: OAuthFakes) -> AsyncIterator[OAuthInstance]:
-    async with oauth_instance(server, oauth_fakes) as instance:
-        yield instance
-
-
-@pytest.fixture
-async def ogql(oauth: OAuthInstance) -> AsyncIterator[GraphQLClient]:
-    async with httpx.AsyncClient(base_url=oauth.url, timeout=30) as client:
-        yield GraphQLClient(client)
 
 
 async def stored(email: str, platform: str) -> tuple[SocialAccount, OAuthConnection | None]:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
 import pytest
 
 from adapters.token_cipher import TokenCipher
@@ -32,40 +30,19 @@ from resolvers.oauth_tokens import (
     rotate_token_keys,
 )
 from settings import Settings, SettingsError
-from tests.conftest import Account, GraphQLClient, RunningServer, register, server_environment
+from tests.conftest import Account, GraphQLClient, register, server_environment
 from tests.fakes.server import Reply
 from tests.oauth_support import (
     KEY_1,
     KEY_2,
     USER_BROWSER,
-    OAuthFakes,
     OAuthInstance,
     authorization_url,
     fake_user,
-    oauth_instance,
     open_in,
     outcome,
     through_browser,
 )
-
-
-@pytest.fixture(scope="module")
-async def oauth_fakes() -> AsyncIterator[OAuthFakes]:
-    fakes = await OAuthFakes.start()
-    yield fakes
-    await fakes.stop()
-
-
-@pytest.fixture(scope="module")
-async def oauth(server: RunningServer, oauth_fakes: OAuthFakes) -> AsyncIterator[OAuthInstance]:
-    async with oauth_instance(server, oauth_fakes) as instance:
-        yield instance
-
-
-@pytest.fixture
-async def ogql(oauth: OAuthInstance) -> AsyncIterator[GraphQLClient]:
-    async with httpx.AsyncClient(base_url=oauth.url, timeout=30) as client:
-        yield GraphQLClient(client)
 
 
 async def nothing_stored(me: Account, platform: str) -> bool:
