@@ -7,6 +7,7 @@ serving (with ``JOBS_WORKER=off`` on the servers); ``python app.py jobs run-due`
 once and exits (cron-driven deployments); ``python app.py rotate-token-keys`` re-seals every stored
 OAuth token under the first key of TOKEN_KEYS.
 ``python app.py createadmin EMAIL`` makes an existing account an admin.
+``python app.py documents`` prints the trusted documents' manifest (id → text) as JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -82,6 +84,7 @@ from web.client_address import ClientAddressMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
+from web.http_cache import HttpCacheMiddleware
 from web.idempotency import IdempotencyMiddleware
 from web.image_proxy import image_proxy_routes
 from web.logs import configure_logging
@@ -89,7 +92,9 @@ from web.media import media_routes
 from web.metrics import metrics_route
 from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.oauth_callback import oauth_callback_routes
+from web.persisted_documents import PersistedDocumentsMiddleware
 from web.refusals import JsonRefusals
+from web.trusted_documents import load_documents, manifest_json
 from web.unavailable import HANDLED, service_unavailable
 from web.uploads import AVATAR_PATH, MULTIPART_OVERHEAD, avatar_routes
 
@@ -405,6 +410,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(AccessLogMiddleware, metrics=metrics),
+            # Compresses what every layer below answered; streams chunk by chunk, websockets
+            # untouched (Starlette's GZipMiddleware handles HTTP only).
+            Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes),
             Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(CorsMiddleware, origins=settings.cors_origins),
@@ -413,6 +421,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 BodySizeLimitMiddleware,
                 max_bytes=settings.max_body_bytes,
                 per_path={AVATAR_PATH: media.upload_max_bytes + MULTIPART_OVERHEAD},
+            ),
+            Middleware(
+                HttpCacheMiddleware,
+                max_age=settings.http_cache_max_age,
+                stale_seconds=settings.http_cache_stale_seconds,
+                gzip_min_bytes=settings.gzip_min_bytes,
+            ),
+            # Before the idempotency layer, which must see a persisted mutation's text.
+            Middleware(
+                PersistedDocumentsMiddleware,
+                documents=load_documents(),
+                trusted_only=settings.trusted_documents_only,
+                max_document_chars=settings.max_document_chars,
+                apq_cache_bytes=settings.apq_cache_bytes,
+                apq_ttl_seconds=settings.apq_ttl_seconds,
             ),
             Middleware(
                 IdempotencyMiddleware,
@@ -503,6 +526,7 @@ def main(argv: list[str] | None = None) -> None:
             "rotate-token-keys",
             "createadmin",
             "seed",
+            "documents",
         ],
     )
     # One optional word after the command: `jobs run-due`, `createadmin EMAIL`.
@@ -538,6 +562,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())
+    elif args.command == "documents":
+        sys.stdout.buffer.write(manifest_json(load_documents()) + b"\n")
     elif args.command == "worker":
         asyncio.run(run_worker(settings))
     elif args.command == "jobs":

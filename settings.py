@@ -186,6 +186,17 @@ class Settings:
     # how long a request holding a key blocks others with it before a crash counts as released.
     idempotency_key_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
+    # Persisted documents (web/persisted_documents.py): whether only the repo's trusted
+    # documents (schema/documents/) run, and the bytes of Apollo APQ texts kept in memory per
+    # instance and how long each lives in Redis when it is configured.
+    trusted_documents_only: bool = False
+    apq_cache_bytes: int = 8 * 1024 * 1024
+    apq_ttl_seconds: int = 7 * 24 * 3600
+    # HTTP caching of GET queries (web/http_cache.py): max-age and stale-while-revalidate of
+    # anonymous answers, and the size from which answers are gzipped.
+    http_cache_max_age: int = 5
+    http_cache_stale_seconds: int = 30
+    gzip_min_bytes: int = 1024
     # Outages: how long one Redis command may take before Redis counts as down (a dead Redis
     # then costs each request this much once, not a TCP timeout), how long it is then left
     # alone before the next try, and how long in-flight requests get after SIGTERM.
@@ -285,6 +296,12 @@ class Settings:
             idempotency_key_seconds=_int(env, "IDEMPOTENCY_KEY_SECONDS", 24 * 3600),
             idempotency_lock_seconds=_int(env, "IDEMPOTENCY_LOCK_SECONDS", 60),
             webhook_allow_private=_webhook_allow_private(env, production),
+            trusted_documents_only=_bool(env, "TRUSTED_DOCUMENTS_ONLY", False),
+            apq_cache_bytes=_int(env, "APQ_CACHE_BYTES", 8 * 1024 * 1024),
+            apq_ttl_seconds=_int(env, "APQ_TTL_SECONDS", 7 * 24 * 3600),
+            http_cache_max_age=_int(env, "HTTP_CACHE_MAX_AGE", 5),
+            http_cache_stale_seconds=_int(env, "HTTP_CACHE_STALE_SECONDS", 30),
+            gzip_min_bytes=_int(env, "GZIP_MIN_BYTES", 1024),
         )
 
 

@@ -108,7 +108,7 @@ class IdempotencyMiddleware:
         if not graphql and not path.startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        read = await _read_body(receive)
+        read = await read_body(receive)
         if read is None:
             return  # the client left before sending the whole body
         body, receive = read
@@ -266,7 +266,7 @@ def _json(body: bytes) -> object:
         return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, Receive] | None:
+async def read_body(receive: Receive) -> tuple[bytes, Receive] | None:
     """The whole request body, and a ``receive`` that hands it to the app as if unread; None
     when the client disconnected first."""
     chunks: list[bytes] = []

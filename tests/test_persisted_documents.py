@@ -1,0 +1,258 @@
+"""Trusted documents and Apollo's automatic persisted queries (issue 9, item 1): a client may
+name its document by hash — a ``documentId`` from the repo's registry, or Apollo's
+``persistedQuery`` extension, which it registers by resending the text once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from graphql import parse, validate
+
+from schema import build_schema
+from settings import Settings
+from tests.conftest import Account, server_environment, uses_postgres
+from tests.server_process import served
+from web.trusted_documents import DOCUMENTS_DIR, document_id, load_documents
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_FOUND = {
+    "errors": [
+        {"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}
+    ]
+}
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def persisted(text: str) -> dict[str, object]:
+    return {"persistedQuery": {"version": 1, "sha256Hash": sha256(text)}}
+
+
+def registry_id(name: str) -> str:
+    return document_id((DOCUMENTS_DIR / f"{name}.graphql").read_text())
+
+
+def fresh_query() -> str:
+    """A document no earlier test (or run sharing Redis) has registered."""
+    return f"query Fresh($id: ID!) {{ profile(id: $id) {{ id displayName }} }} # {uuid.uuid4()}"
+
+
+def code(response: httpx.Response) -> str:
+    return response.json()["errors"][0]["extensions"]["code"]
+
+
+async def test_apollo_link_flow_hash_first_then_text_then_hash_only(
+    http: httpx.AsyncClient, account: Account
+):
+    query = fresh_query()
+    variables = {"id": account.profile_id}
+    first = await http.post(
+        "/graphql", json={"variables": variables, "extensions": persisted(query)}
+    )
+    assert first.status_code == 200  # what PersistedQueryLink retries on
+    assert first.json() == NOT_FOUND
+
+    with_text = await http.post(
+        "/graphql", json={"query": query, "variables": variables, "extensions": persisted(query)}
+    )
+    assert with_text.json()["data"] == {
+        "profile": {"id": account.profile_id, "displayName": "Test User"}
+    }
+
+    hash_only = await http.post(
+        "/graphql", json={"variables": variables, "extensions": persisted(query)}
+    )
+    assert hash_only.json()["data"] == with_text.json()["data"]
+
+    over_get = await http.get(
+        "/graphql",
+        params={"variables": json.dumps(variables), "extensions": json.dumps(persisted(query))},
+    )
+    assert over_get.status_code == 200
+    assert over_get.json()["data"] == with_text.json()["data"]
+
+
+async def test_hash_only_get_for_an_unknown_hash_is_not_found_and_not_cached(
+    http: httpx.AsyncClient,
+):
+    response = await http.get(
+        "/graphql", params={"extensions": json.dumps(persisted(fresh_query()))}
+    )
+    assert response.status_code == 200
+    assert response.json() == NOT_FOUND
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_text_whose_hash_does_not_match_is_refused_and_not_registered(
+    http: httpx.AsyncClient,
+):
+    query, other = fresh_query(), fresh_query()
+    response = await http.post("/graphql", json={"query": other, "extensions": persisted(query)})
+    assert response.status_code == 400
+    assert code(response) == "PERSISTED_QUERY_HASH_MISMATCH"
+    again = await http.post("/graphql", json={"extensions": persisted(query)})
+    assert again.json() == NOT_FOUND
+
+
+async def test_a_registration_over_the_document_size_limit_is_not_kept(
+    http: httpx.AsyncClient, server
+):
+    padding = "#" + "x" * server.settings.max_document_chars + "\n"
+    query = padding + "{ __typename }"
+    response = await http.post("/graphql", json={"query": query, "extensions": persisted(query)})
+    assert "data" not in response.json() or response.json()["data"] is None
+    assert response.json()["errors"]
+    again = await http.post("/graphql", json={"extensions": persisted(query)})
+    assert again.json() == NOT_FOUND
+
+
+async def test_a_persisted_query_of_another_version_is_refused(http: httpx.AsyncClient):
+    response = await http.post(
+        "/graphql",
+        json={"extensions": {"persistedQuery": {"version": 2, "sha256Hash": "a" * 64}}},
+    )
+    assert response.status_code == 400
+    assert code(response) == "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
+async def test_a_registry_document_runs_by_document_id_over_post_and_get(
+    http: httpx.AsyncClient, account: Account
+):
+    variables = {"id": account.profile_id}
+    by_post = await http.post(
+        "/graphql", json={"documentId": registry_id("ProfileById"), "variables": variables}
+    )
+    assert by_post.status_code == 200
+    profile = by_post.json()["data"]["profile"]
+    assert profile["id"] == account.profile_id
+    assert profile["stats"]["platformBreakdown"] == {
+        "tiktok": None,
+        "instagram": None,
+        "youtube": None,
+    }
+    by_get = await http.get(
+        "/graphql",
+        params={"documentId": registry_id("ProfileById"), "variables": json.dumps(variables)},
+    )
+    assert by_get.status_code == 200
+    assert by_get.json()["data"] == by_post.json()["data"]
+    # Apollo's hash of the same text finds the same registry document without registering it.
+    apollo = await http.post(
+        "/graphql",
+        json={
+            "variables": variables,
+            "extensions": persisted((DOCUMENTS_DIR / "ProfileById.graphql").read_text()),
+        },
+    )
+    assert apollo.json()["data"] == by_post.json()["data"]
+
+
+async def test_a_persisted_mutation_runs_over_post_but_never_over_get(
+    http: httpx.AsyncClient, account: Account
+):
+    variables = {"input": {"email": account.email, "password": account.password}}
+    by_post = await http.post(
+        "/graphql", json={"documentId": registry_id("TokenCreate"), "variables": variables}
+    )
+    assert by_post.json()["data"]["tokenCreate"]["accessToken"]
+    assert by_post.headers["cache-control"] == "no-store"
+    by_get = await http.get(
+        "/graphql",
+        params={"documentId": registry_id("TokenCreate"), "variables": json.dumps(variables)},
+    )
+    assert by_get.status_code == 405
+    assert "data" not in by_get.json()
+
+
+async def test_an_unknown_document_id_is_a_coded_error(http: httpx.AsyncClient):
+    for response in (
+        await http.post("/graphql", json={"documentId": "sha256:" + "0" * 64}),
+        await http.get("/graphql", params={"documentId": "sha256:" + "0" * 64}),
+        await http.post("/graphql", json={"documentId": 12}),
+    ):
+        assert response.status_code == 200
+        assert code(response) == "PERSISTED_DOCUMENT_NOT_FOUND"
+
+
+def test_every_trusted_document_is_one_valid_operation():
+    graphql_schema = build_schema(Settings.from_env(server_environment()))._schema
+    documents = load_documents()
+    assert len(documents) >= 8
+    for text in documents.values():
+        document = parse(text)
+        assert len(document.definitions) == 1, text
+        assert validate(graphql_schema, document) == [], text
+
+
+def test_app_documents_prints_the_manifest():
+    result = subprocess.run(
+        [sys.executable, "app.py", "documents"],
+        cwd=ROOT,
+        env=server_environment(),
+        capture_output=True,
+        check=True,
+    )
+    manifest = json.loads(result.stdout)
+    assert manifest == load_documents()
+    for identifier, text in manifest.items():
+        assert identifier == "sha256:" + sha256(text)
+    names = {path.stem for path in DOCUMENTS_DIR.glob("*.graphql")}
+    assert {"ProfileById", "ViewerProfile", "DiscoveryPage", "SocialSync"} <= names
+    assert (DOCUMENTS_DIR / "ProfileById.graphql").read_text() in manifest.values()
+
+
+@pytest.fixture
+async def trusted_only() -> AsyncIterator[httpx.AsyncClient]:
+    """A second server, in production's mode: only the repo's documents run."""
+    env = server_environment(TRUSTED_DOCUMENTS_ONLY="true")
+    if not uses_postgres():
+        env["DATABASE_URL"] = f"sqlite://{Path(tempfile.mkdtemp()) / 'trusted.sqlite3'}"
+    async with (
+        served(env) as process,
+        httpx.AsyncClient(base_url=process.url, timeout=30) as client,
+    ):
+        yield client
+
+
+async def test_trusted_documents_only_refuses_ad_hoc_text(trusted_only: httpx.AsyncClient):
+    query = fresh_query()
+    for response in (
+        await trusted_only.post("/graphql", json={"query": "{ __typename }"}),
+        await trusted_only.get("/graphql", params={"query": "{ __typename }"}),
+        await trusted_only.post("/graphql", json={"query": query, "extensions": persisted(query)}),
+    ):
+        assert response.status_code == 400
+        assert code(response) == "PERSISTED_DOCUMENT_REQUIRED"
+        assert "data" not in response.json()
+    assert (
+        await trusted_only.post("/graphql", json={"extensions": persisted(query)})
+    ).json() == NOT_FOUND
+
+
+async def test_trusted_documents_only_runs_registry_documents(trusted_only: httpx.AsyncClient):
+    variables = {"first": 1}
+    by_id = await trusted_only.post(
+        "/graphql", json={"documentId": registry_id("DiscoveryPage"), "variables": variables}
+    )
+    assert "errors" not in by_id.json()
+    assert "profiles" in by_id.json()["data"]
+    text = (DOCUMENTS_DIR / "DiscoveryPage.graphql").read_text()
+    as_text = await trusted_only.post("/graphql", json={"query": text, "variables": variables})
+    assert (
+        as_text.json()["data"] == by_id.json()["data"]
+    )  # the exact text of a trusted document is trusted
+    by_hash = await trusted_only.post(
+        "/graphql", json={"variables": variables, "extensions": persisted(text)}
+    )
+    assert by_hash.json()["data"] == by_id.json()["data"]

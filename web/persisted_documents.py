@@ -1,0 +1,239 @@
+"""Persisted documents in front of /graphql: a request may name its document by hash instead
+of sending the text, and this layer puts the text back before Strawberry sees the request.
+
+Two ways to name one, over POST (JSON body) and GET (query string) alike:
+- ``documentId: "sha256:<hex>"`` (GraphQL-over-HTTP persisted documents): only the trusted
+  documents in the repo (web/trusted_documents.py). Unknown → ``PERSISTED_DOCUMENT_NOT_FOUND``.
+- ``extensions.persistedQuery: {version: 1, sha256Hash}`` (Apollo's automatic persisted
+  queries): hash only, the trusted documents and then those clients registered (web/apq_store.py);
+  unknown → HTTP 200 with ``PersistedQueryNotFound`` / ``PERSISTED_QUERY_NOT_FOUND``, which is
+  what Apollo's PersistedQueryLink looks for before resending with the text. With the text, the
+  hash must be the text's sha256 (else refused, as Apollo Server words it) and the text is
+  registered unless it is over MAX_DOCUMENT_CHARS (the query limits refuse it then anyway).
+
+The request goes on as an ordinary ``{query, variables, operationName}``, so everything after
+(the idempotency layer, Strawberry's GET-only-queries rule, cost and depth limits) applies
+unchanged. With ``TRUSTED_DOCUMENTS_ONLY`` only the repo's documents run, however named:
+ad-hoc text and APQ registrations are refused with ``PERSISTED_DOCUMENT_REQUIRED``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+from redis.asyncio import Redis
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.redis_circuit import RedisCircuit
+from web.apq_store import ApqStore
+from web.idempotency import read_body
+from web.refusals import error_body
+from web.trusted_documents import PREFIX, document_id, sha256_hex
+
+PATH = "/graphql"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+class PersistedDocumentsMiddleware:
+    """Outside the idempotency layer (app.py), which must see the text to tell a mutation."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        documents: dict[str, str],
+        trusted_only: bool,
+        max_document_chars: int,
+        apq_cache_bytes: int,
+        apq_ttl_seconds: int,
+    ) -> None:
+        self.app = app
+        self.documents = documents
+        self.trusted_only = trusted_only
+        self.max_document_chars = max_document_chars
+        self.store = ApqStore(apq_cache_bytes, apq_ttl_seconds)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH:
+            await self.app(scope, receive, send)
+            return
+        try:
+            if scope["method"] == "GET":
+                scope = await self._rewrite_query_string(scope)
+            elif scope["method"] == "POST" and _is_json(scope):
+                read = await read_body(receive)
+                if read is None:
+                    return  # the client left before sending the whole body
+                body, receive = read
+                scope, receive = await self._rewrite_body(scope, body, receive)
+        except Refused as refusal:
+            await _refuse(send, refusal)
+            return
+        await self.app(scope, receive, send)
+
+    async def _rewrite_query_string(self, scope: Scope) -> Scope:
+        params = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        if not params.keys() & {"query", "documentId", "extensions"}:
+            return scope  # GraphiQL's page, or a request Strawberry refuses itself
+        extensions: Any = None
+        if "extensions" in params:
+            try:
+                extensions = orjson.loads(params["extensions"])
+            except orjson.JSONDecodeError:
+                return scope  # Strawberry answers the malformed parameter
+        text = await self._resolve(scope, params.get("query"), params.get("documentId"), extensions)
+        if text is None:
+            return scope
+        params.pop("documentId", None)
+        params["query"] = text
+        rest = _without_persisted_query(extensions)
+        if rest:
+            params["extensions"] = orjson.dumps(rest).decode()
+        else:
+            params.pop("extensions", None)
+        return {**scope, "query_string": urlencode(params).encode("latin-1")}
+
+    async def _rewrite_body(
+        self, scope: Scope, body: bytes, receive: Receive
+    ) -> tuple[Scope, Receive]:
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return scope, receive  # Strawberry refuses it, as before
+        if not isinstance(payload, dict):
+            return scope, receive
+        extensions = payload.get("extensions")
+        text = await self._resolve(
+            scope, payload.get("query"), payload.get("documentId"), extensions
+        )
+        if text is None:
+            return scope, receive
+        payload.pop("documentId", None)
+        payload["query"] = text
+        rest = _without_persisted_query(extensions)
+        if rest:
+            payload["extensions"] = rest
+        else:
+            payload.pop("extensions", None)
+        new_body = orjson.dumps(payload)
+        scope = dict(scope)
+        scope["headers"] = list(scope["headers"])  # a copy: the outer layers keep theirs
+        headers = MutableHeaders(scope=scope)
+        headers["content-length"] = str(len(new_body))
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": new_body, "more_body": False}
+            return await receive()
+
+        return scope, replay
+
+    async def _resolve(
+        self, scope: Scope, query: object, doc_id: object, extensions: object
+    ) -> str | None:
+        """The text to run, or None to let the request through untouched."""
+        if doc_id is not None:
+            text = self.documents.get(doc_id) if isinstance(doc_id, str) else None
+            if text is None:
+                raise Refused(
+                    200,
+                    "No trusted document has this documentId; see `python app.py documents`.",
+                    "PERSISTED_DOCUMENT_NOT_FOUND",
+                )
+            return text
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        if persisted is not None:
+            return await self._automatic(scope, query, persisted)
+        if (
+            self.trusted_only
+            and isinstance(query, str)
+            and document_id(query) not in self.documents
+        ):
+            raise _required()
+        return None
+
+    async def _automatic(self, scope: Scope, query: object, persisted: object) -> str | None:
+        if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            raise Refused(
+                400, "Unsupported persisted query version", "PERSISTED_QUERY_NOT_SUPPORTED"
+            )
+        sha256 = persisted.get("sha256Hash")
+        if not isinstance(sha256, str) or not SHA256_HEX.fullmatch(sha256):
+            raise Refused(400, "sha256Hash must be 64 lowercase hex digits", "BAD_REQUEST")
+        trusted = self.documents.get(PREFIX + sha256)
+        if query is None:
+            text = trusted
+            if text is None and not self.trusted_only:
+                text = await self.store.get(sha256, *_redis(scope))
+            if text is None:
+                raise Refused(200, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+            return text
+        if not isinstance(query, str):
+            return None  # Strawberry refuses a query that is not a string
+        if sha256_hex(query) != sha256:
+            raise Refused(400, "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH")
+        if trusted is None:
+            if self.trusted_only:
+                raise _required()
+            if len(query) <= self.max_document_chars:
+                await self.store.put(sha256, query, *_redis(scope))
+        return query
+
+
+def _redis(scope: Scope) -> tuple[Redis | None, RedisCircuit | None]:
+    """The process's Redis client and circuit, from the lifespan's state (web/health.py's
+    Dependencies): one client per process, and a Redis that is down is left alone here too."""
+    dependencies = scope.get("state", {}).get("dependencies")
+    if dependencies is None:
+        return None, None
+    return dependencies.redis, dependencies.circuit
+
+
+def _required() -> Refused:
+    return Refused(
+        400,
+        "This server runs only its trusted documents: send a documentId from "
+        "`python app.py documents`.",
+        "PERSISTED_DOCUMENT_REQUIRED",
+    )
+
+
+def _without_persisted_query(extensions: object) -> dict[str, Any] | None:
+    if not isinstance(extensions, dict):
+        return None
+    return {k: v for k, v in extensions.items() if k != "persistedQuery"} or None
+
+
+def _is_json(scope: Scope) -> bool:
+    content_type = Headers(scope=scope).get("content-type", "")
+    return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
+async def _refuse(send: Send, refusal: Refused) -> None:
+    body = error_body(refusal.message, refusal.code)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": refusal.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
