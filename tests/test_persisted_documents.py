@@ -12,16 +12,25 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from graphql import parse, validate
+from starlette.types import Message, Receive, Scope, Send
 
 from schema import build_schema
 from settings import Settings
 from tests.conftest import Account, server_environment, uses_postgres
 from tests.server_process import served
-from web.trusted_documents import DOCUMENTS_DIR, document_id, load_documents
+from web.persisted_documents import PersistedDocumentsMiddleware
+from web.trusted_documents import (
+    DOCUMENTS_DIR,
+    TrustedRequest,
+    document_id,
+    load_documents,
+    trusted_request,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_FOUND = {
@@ -256,3 +265,74 @@ async def test_trusted_documents_only_runs_registry_documents(trusted_only: http
         "/graphql", json={"variables": variables, "extensions": persisted(text)}
     )
     assert by_hash.json()["data"] == by_id.json()["data"]
+
+
+async def _trusted_request_seen(
+    method: str, *, body: bytes = b"", query_string: str = ""
+) -> TrustedRequest | None:
+    """Runs the persisted-documents layer alone in front of an app that records what the
+    layers after it would find in the scope's state."""
+    seen: list[TrustedRequest | None] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(trusted_request(scope))
+
+    layer = PersistedDocumentsMiddleware(
+        inner,
+        documents=load_documents(),
+        trusted_only=False,
+        max_document_chars=10_000,
+        apq_cache_bytes=1 << 16,
+        apq_ttl_seconds=60,
+    )
+    headers = [(b"content-type", b"application/json")] if method == "POST" else []
+    scope: Scope = {
+        "type": "http",
+        "method": method,
+        "path": "/graphql",
+        "query_string": query_string.encode(),
+        "headers": headers,
+    }
+    delivered = False
+
+    async def receive() -> Message:
+        nonlocal delivered
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        raise AssertionError(f"the layer answered by itself: {message}")
+
+    await layer(scope, receive, send)
+    return seen[0]
+
+
+async def test_a_trusted_document_is_recorded_for_the_layers_after_however_it_is_named():
+    text = (DOCUMENTS_DIR / "ProfileById.graphql").read_text()
+    doc_id = registry_id("ProfileById")
+    variables = {"id": "7"}
+    by_id = await _trusted_request_seen(
+        "POST", body=json.dumps({"documentId": doc_id, "variables": variables}).encode()
+    )
+    by_text = await _trusted_request_seen(
+        "POST", body=json.dumps({"query": text, "variables": variables}).encode()
+    )
+    by_hash = await _trusted_request_seen(
+        "GET",
+        query_string=urlencode(
+            {"extensions": json.dumps(persisted(text)), "variables": json.dumps(variables)}
+        ),
+    )
+    for seen in (by_id, by_text, by_hash):
+        assert seen is not None
+        assert (seen.document_id, seen.text, seen.variables) == (doc_id, text, variables)
+    assert by_hash is not None and by_hash.method == "GET"
+
+
+async def test_other_requests_record_no_trusted_document():
+    ad_hoc = json.dumps({"query": "{ __typename }"}).encode()
+    text = (DOCUMENTS_DIR / "ProfileById.graphql").read_text()
+    bad_variables = json.dumps({"query": text, "variables": ["not", "an", "object"]}).encode()
+    assert await _trusted_request_seen("POST", body=ad_hoc) is None
+    assert await _trusted_request_seen("POST", body=bad_variables) is None
+    assert await _trusted_request_seen("GET", query_string="") is None

@@ -32,7 +32,13 @@ from adapters.redis_circuit import RedisCircuit
 from web.apq_store import ApqStore
 from web.idempotency import read_body
 from web.refusals import error_body
-from web.trusted_documents import PREFIX, document_id, sha256_hex
+from web.trusted_documents import (
+    PREFIX,
+    STATE_KEY,
+    TrustedRequest,
+    document_id,
+    sha256_hex,
+)
 
 PATH = "/graphql"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -61,6 +67,7 @@ class PersistedDocumentsMiddleware:
     ) -> None:
         self.app = app
         self.documents = documents
+        self.ids_by_text = {text: doc_id for doc_id, text in documents.items()}
         self.trusted_only = trusted_only
         self.max_document_chars = max_document_chars
         self.store = ApqStore(apq_cache_bytes, apq_ttl_seconds)
@@ -88,6 +95,12 @@ class PersistedDocumentsMiddleware:
         if not params.keys() & {"query", "documentId", "extensions"}:
             return scope  # GraphiQL's page, or a request Strawberry refuses itself
         extensions: Any = None
+        variables: Any = None
+        if "variables" in params:
+            try:
+                variables = orjson.loads(params["variables"])
+            except orjson.JSONDecodeError:
+                return scope  # Strawberry answers the malformed parameter
         if "extensions" in params:
             try:
                 extensions = orjson.loads(params["extensions"])
@@ -95,7 +108,9 @@ class PersistedDocumentsMiddleware:
                 return scope  # Strawberry answers the malformed parameter
         text = await self._resolve(scope, params.get("query"), params.get("documentId"), extensions)
         if text is None:
+            self._note_trusted(scope, params.get("query"), params.get("operationName"), variables)
             return scope
+        self._note_trusted(scope, text, params.get("operationName"), variables)
         params.pop("documentId", None)
         params["query"] = text
         rest = _without_persisted_query(extensions)
@@ -119,7 +134,11 @@ class PersistedDocumentsMiddleware:
             scope, payload.get("query"), payload.get("documentId"), extensions
         )
         if text is None:
+            self._note_trusted(
+                scope, payload.get("query"), payload.get("operationName"), payload.get("variables")
+            )
             return scope, receive
+        self._note_trusted(scope, text, payload.get("operationName"), payload.get("variables"))
         payload.pop("documentId", None)
         payload["query"] = text
         rest = _without_persisted_query(extensions)
@@ -142,6 +161,23 @@ class PersistedDocumentsMiddleware:
             return await receive()
 
         return scope, replay
+
+    def _note_trusted(
+        self, scope: Scope, text: object, operation_name: object, variables: object
+    ) -> None:
+        """Records a TrustedRequest in the scope's state when ``text`` is a trusted document
+        and the rest of the request is well formed (else Strawberry answers it as before)."""
+        if not isinstance(text, str) or text not in self.ids_by_text:
+            return
+        if operation_name is not None and not isinstance(operation_name, str):
+            return
+        if variables is None:
+            variables = {}
+        if not isinstance(variables, dict):
+            return
+        scope.setdefault("state", {})[STATE_KEY] = TrustedRequest(
+            self.ids_by_text[text], text, operation_name, variables, scope["method"]
+        )
 
     async def _resolve(
         self, scope: Scope, query: object, doc_id: object, extensions: object

@@ -10,9 +10,12 @@ the exact bytes of each file means the id a client computes from the manifest
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
+from starlette.types import Scope
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent.parent / "schema" / "documents"
 PREFIX = "sha256:"
@@ -39,3 +42,26 @@ def load_documents(directory: Path = DOCUMENTS_DIR) -> dict[str, str]:
 def manifest_json(documents: dict[str, str]) -> bytes:
     """The manifest clients and codegen read: ``{id: text}``, indented, sorted by id."""
     return orjson.dumps(documents, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedRequest:
+    """A request that runs one of the trusted documents, however it was named (``documentId``,
+    an Apollo hash, or the exact text), as web/persisted_documents.py found it. The layers after
+    it (the response cache, the compiled read path) key and dispatch on this instead of parsing
+    the request again; a request that does not run a trusted document has none."""
+
+    document_id: str
+    text: str
+    operation_name: str | None
+    variables: dict[str, Any]
+    method: str
+
+
+STATE_KEY = "trusted_request"
+
+
+def trusted_request(scope: Scope) -> TrustedRequest | None:
+    """The request's trusted document, when it runs one (see TrustedRequest)."""
+    found = scope.get("state", {}).get(STATE_KEY)
+    return found if isinstance(found, TrustedRequest) else None
