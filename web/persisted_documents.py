@@ -16,6 +16,11 @@ The request goes on as an ordinary ``{query, variables, operationName}``, so eve
 unchanged. With ``TRUSTED_DOCUMENTS_ONLY`` only the repo's documents run, however named:
 ad-hoc text and APQ registrations are refused with ``PERSISTED_DOCUMENT_REQUIRED``.
 
+Apollo's link hashes the document as graphql-js ``print`` writes it, not the file's bytes, so a
+trusted document is also known by the sha256 of its printed form (graphql-core's ``print_ast``
+writes the same text): an Apollo client sending a repo document by hash runs it at once,
+without registering anything.
+
 Every outcome is counted in ``creatorgraph_persisted_queries_total{kind, result}``, so an
 operator sees whether clients hit, register, miss or get refused (a wave of ``not_found`` after
 a deploy means the APQ store was emptied; ``mismatch`` means a broken client).
@@ -28,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
+from graphql import parse, print_ast
 from redis.asyncio import Redis
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -74,6 +80,7 @@ class PersistedDocumentsMiddleware:
         self.app = app
         self.documents = documents
         self.ids_by_text = {text: doc_id for doc_id, text in documents.items()}
+        self.trusted_by_hash = _trusted_by_hash(documents)
         self.trusted_only = trusted_only
         self.max_document_chars = max_document_chars
         self.store = ApqStore(apq_cache_bytes, apq_ttl_seconds)
@@ -222,7 +229,7 @@ class PersistedDocumentsMiddleware:
         if not isinstance(sha256, str) or not SHA256_HEX.fullmatch(sha256):
             self.metrics.persisted_query("apq", "refused")
             raise Refused(400, "sha256Hash must be 64 lowercase hex digits", "BAD_REQUEST")
-        trusted = self.documents.get(PREFIX + sha256)
+        trusted = self.trusted_by_hash.get(sha256)
         if query is None:
             text = trusted
             if text is None and not self.trusted_only:
@@ -238,7 +245,7 @@ class PersistedDocumentsMiddleware:
             raise Refused(400, "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH")
         if trusted is not None:
             self.metrics.persisted_query("apq", "hit")
-            return query
+            return trusted  # the file's text, so the layers after know the document
         if self.trusted_only:
             self.metrics.persisted_query("apq", "refused")
             raise _required()
@@ -249,6 +256,16 @@ class PersistedDocumentsMiddleware:
         await self.store.put(sha256, query, *_redis(scope))
         self.metrics.persisted_query("apq", "registered")
         return query
+
+
+def _trusted_by_hash(documents: dict[str, str]) -> dict[str, str]:
+    """``{sha256 hex: text}`` for each trusted document, by its exact text and by its printed
+    form (what Apollo's PersistedQueryLink hashes)."""
+    by_hash: dict[str, str] = {}
+    for doc_id, text in documents.items():
+        by_hash[sha256_hex(print_ast(parse(text)))] = text
+        by_hash[doc_id.removeprefix(PREFIX)] = text
+    return by_hash
 
 
 def _redis(scope: Scope) -> tuple[Redis | None, RedisCircuit | None]:
