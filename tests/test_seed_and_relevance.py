@@ -175,6 +175,36 @@ async def test_a_seeded_profile_is_found_by_a_misspelt_name(
     assert profile.display_name in found
 
 
+def transposed(word: str) -> str:
+    """The last two letters swapped: "Olivia" → "Olivai"."""
+    return word[:-2] + word[-1] + word[-2]
+
+
+def dropped(word: str) -> str:
+    """The second-to-last letter left out: "Rossi" → "Rosi"."""
+    return word[:-2] + word[-1]
+
+
+async def test_a_newcomer_finds_seeded_creators_by_misspelt_full_names(
+    gql: GraphQLClient, server: RunningServer
+):
+    """The README's path: seed, open GraphiQL, search a name as one half-remembers it — with
+    no other filter, the creator is the first result."""
+    profiles = await seeded(40, 22, datetime.now(UTC))
+    creators = [
+        p
+        for p in profiles
+        if p.role == "CREATOR" and all(len(w) >= 4 for w in p.display_name.split())
+    ][:6]
+    assert len(creators) >= 4
+    for profile in creators:
+        first, last = profile.display_name.split()
+        for typo in (f"{transposed(first)} {last}", f"{first} {dropped(last)}"):
+            page = await discover(gql, {"search": typo}, first=5)
+            top = [e["node"]["displayName"] for e in page["edges"]]
+            assert top and top[0] == profile.display_name, (typo, top)
+
+
 async def test_a_misspelt_name_finds_the_profile(gql: GraphQLClient):
     scope = new_token()
     await make_profiles(gql, scope, [Spec("John Carter"), Spec("Maria Lopez")])
