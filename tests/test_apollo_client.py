@@ -99,6 +99,11 @@ class ApolloRun:
 
 
 @pytest.fixture(scope="module")
+def js_modules() -> Path:
+    return node_modules()
+
+
+@pytest.fixture(scope="module")
 async def apollo_server() -> AsyncIterator[ServerProcess]:
     """A server of its own (its log is read): JSON log lines, a fresh SQLite file unless the
     run is on PostgreSQL."""
@@ -110,8 +115,8 @@ async def apollo_server() -> AsyncIterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-async def apollo(apollo_server: ServerProcess) -> ApolloRun:
-    modules = node_modules()
+async def apollo(js_modules: Path, apollo_server: ServerProcess) -> ApolloRun:
+    """Runs the script once (node installed, packages in place, before the server starts)."""
     async with httpx.AsyncClient(base_url=apollo_server.url, timeout=30) as http:
         account = await register(GraphQLClient(http), display_name="Apollo Fan")
         before = await scrape(http)
@@ -122,7 +127,7 @@ async def apollo(apollo_server: ServerProcess) -> ApolloRun:
             str(SCRIPT),
             env={
                 **os.environ,
-                "NODE_PATH": str(modules),
+                "NODE_PATH": str(js_modules),
                 "SERVER_URL": apollo_server.url,
                 "TOKEN": account.access_token,
                 "PROFILE_ID": account.profile_id,
