@@ -98,6 +98,24 @@ class ApolloRun:
         ]
 
 
+async def access_lines(log: Path, start: int, count: int) -> list[dict[str, Any]]:
+    """The server's access lines for /graphql written after byte ``start`` of its log, once
+    ``count`` are there (a line is written just after its answer went out)."""
+    lines: list[dict[str, Any]] = []
+    async with asyncio.timeout(10):
+        while len(lines) < count:
+            await asyncio.sleep(0.05)
+            with log.open("rb") as f:
+                f.seek(start)
+                lines = [
+                    line
+                    for line in (json.loads(raw) for raw in f if raw.startswith(b"{"))
+                    if line.get("logger") == "creatorgraph.access"
+                    and line.get("path") == "/graphql"
+                ]
+    return lines
+
+
 @pytest.fixture(scope="module")
 def js_modules() -> Path:
     return node_modules()
@@ -143,14 +161,7 @@ async def apollo(js_modules: Path, apollo_server: ServerProcess) -> ApolloRun:
         assert process.returncode == 0, err.decode()
         printed = json.loads(out)
         counted = outcomes(before, await scrape(http))
-    with apollo_server.log.open("rb") as log:
-        log.seek(log_start)
-        lines = [json.loads(line) for line in log if line.startswith(b"{")]
-    access = [
-        line
-        for line in lines
-        if line.get("logger") == "creatorgraph.access" and line.get("path") == "/graphql"
-    ]
+    access = await access_lines(apollo_server.log, log_start, len(printed["requests"]))
     return ApolloRun(printed["results"], printed["requests"], access, counted, account, unique)
 
 
