@@ -436,6 +436,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_document_chars=settings.max_document_chars,
                 apq_cache_bytes=settings.apq_cache_bytes,
                 apq_ttl_seconds=settings.apq_ttl_seconds,
+                metrics=metrics,
             ),
             Middleware(
                 IdempotencyMiddleware,

@@ -96,6 +96,14 @@ class Metrics:
             ["limiter"],
             registry=r,
         )
+        self.persisted_queries = Counter(
+            "creatorgraph_persisted_queries",
+            "Requests naming a persisted document, by kind (document: a trusted documentId or "
+            "ad-hoc text under TRUSTED_DOCUMENTS_ONLY; apq: Apollo's persistedQuery) and result "
+            "(hit, registered, not_found, mismatch, refused).",
+            ["kind", "result"],
+            registry=r,
+        )
 
     def operation_label(self, name: str | None) -> str:
         """The label for a client-chosen operation name: bounded in form and in number."""
@@ -131,6 +139,9 @@ class Metrics:
 
     def provider_call(self, platform: str, provider: str, outcome: str) -> None:
         self.provider_calls.labels(platform, provider, outcome).inc()
+
+    def persisted_query(self, kind: str, result: str) -> None:
+        self.persisted_queries.labels(kind, result).inc()
 
     def refused(self, limiter: str) -> None:
         self.rate_limited.labels(limiter).inc()
