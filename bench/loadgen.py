@@ -17,7 +17,9 @@ Instead of "path" and "bodies" (POSTs of JSON), a run may give "requests": a lis
 turn (so each request may carry its own Authorization header, say).
 
 A response counts as an error when its status is not 200 (also counted apart, as "non_200") or
-its body has a GraphQL "errors" key. "hits" counts answers with an ``X-Cache: HIT`` header.
+its body has a GraphQL "errors" key or one of the run's "error_markers" (strings such as
+``"userErrors":[{`` that say a mutation was refused). "hits" counts answers with an
+``X-Cache: HIT`` header.
 Bodies come with a Content-Length or chunked.
 """
 
@@ -38,7 +40,8 @@ DRAIN_SECONDS = 10.0
 class Phase:
     """Shared by the connections of one run: what to send, and whether to record or stop."""
 
-    def __init__(self, requests: list[bytes]) -> None:
+    def __init__(self, requests: list[bytes], error_markers: list[bytes] | None = None) -> None:
+        self.error_markers = error_markers or []
         self._next: Iterator[bytes] = itertools.cycle(requests)
         self.recording = False
         self.stopping = False
@@ -153,7 +156,7 @@ class Connection(asyncio.Protocol):
             if status != 200:
                 phase.non_200 += 1
                 phase.errors += 1
-            elif b'"errors"' in body:
+            elif b'"errors"' in body or any(m in body for m in phase.error_markers):
                 phase.errors += 1
             if self.hit:
                 phase.hits += 1
@@ -204,9 +207,10 @@ class LoadGenerator:
     async def run(self, cmd: dict) -> dict:
         loop = asyncio.get_running_loop()
         if "requests" in cmd:
-            phase = Phase([http_request(cmd["port"], spec) for spec in cmd["requests"]])
+            requests = [http_request(cmd["port"], spec) for spec in cmd["requests"]]
         else:
-            phase = Phase(http_requests(cmd["port"], cmd["path"], cmd["bodies"]))
+            requests = http_requests(cmd["port"], cmd["path"], cmd["bodies"])
+        phase = Phase(requests, [m.encode() for m in cmd.get("error_markers", [])])
         conns: list[Connection] = []
         for _ in range(cmd["connections"]):
             _, conn = await loop.create_connection(
