@@ -73,15 +73,17 @@ LIMIT $1
 """  # noqa: S608 (constants only)
 
 # DiscoveryPage with a search, by relevance: resolvers/relevance.py's match and score written out
-# by hand (PostgreSQL). $1 the text, $2 the LIKE pattern of the text, $3 the rows wanted.
-_DOCUMENT = (
+# by hand (PostgreSQL). $1 the text, $2 the LIKE pattern of the text, $3 the rows wanted. The
+# document is the stored column where the schema has one (migration 0013), else the expression.
+COMPUTED_DOCUMENT = (
     "to_tsvector('simple'::regconfig, coalesce(profiles.display_name, '') || ' '"
     " || coalesce(profiles.bio, '') || ' ' || replace(profiles.niche_tags, '|', ' '))"
 )
+STORED_DOCUMENT = "profiles.search_document"
 _SEARCH_SQL = f"""
 SELECT {_PROFILE_COLUMNS.replace("p.", "profiles.")},
     CAST(round(1000 * (
-        ts_rank({_DOCUMENT}, plainto_tsquery('simple'::regconfig, $1::text))
+        ts_rank({{document}}, plainto_tsquery('simple'::regconfig, $1::text))
         + word_similarity($1::text, profiles.display_name)
         + CASE WHEN strpos(lower(profiles.display_name), lower($1::text)) > 0 THEN 1 ELSE 0 END
     )) AS BIGINT) AS relevance
@@ -90,13 +92,18 @@ JOIN users u ON u.id = profiles.user_id
 WHERE profiles.is_public AND profiles.is_active AND NOT u.suspended
   AND (upper(profiles.display_name) LIKE upper($2) ESCAPE '\\'
        OR upper(profiles.bio) LIKE upper($2) ESCAPE '\\'
-       OR {_DOCUMENT} @@ plainto_tsquery('simple'::regconfig, $1::text)
+       OR {{document}} @@ plainto_tsquery('simple'::regconfig, $1::text)
        {{fuzzy}})
 ORDER BY relevance DESC, profiles.id DESC
 LIMIT $3
 """  # noqa: S608 (constants only; the text is a parameter)
-SEARCH_SQL = _SEARCH_SQL.format(fuzzy="OR $1::text <% profiles.display_name")
-SEARCH_SQL_LITERAL = _SEARCH_SQL.format(fuzzy="")
+
+
+def search_sql(document: str, fuzzy: bool) -> str:
+    return _SEARCH_SQL.format(
+        document=document, fuzzy="OR $1::text <% profiles.display_name" if fuzzy else ""
+    )
+
 
 TYPENAME = orjson.dumps({"data": {"__typename": "Query"}})
 
@@ -334,6 +341,12 @@ class Database:
             self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=PG_POOL_MAX)
             self.profile_sql, self.discovery_sql = PROFILE_SQL, DISCOVERY_SQL
             self.doc_discovery_sql = DOC_DISCOVERY_SQL
+            stored = await self._pool.fetchval(
+                "SELECT count(*) FROM information_schema.columns "
+                "WHERE table_name = 'profiles' AND column_name = 'search_document'"
+            )
+            document = STORED_DOCUMENT if stored else COMPUTED_DOCUMENT
+            self.search_sql = {fuzzy: search_sql(document, fuzzy) for fuzzy in (True, False)}
             self.fetch = self._pool.fetch
         else:
             import aiosqlite
@@ -391,8 +404,7 @@ def create_app(database_url: str) -> Starlette:
         text = variables["filter"]["search"].strip()
         first = int(variables["first"])
         fuzzy = all(word.isalnum() for word in text.split())
-        sql = SEARCH_SQL if fuzzy else SEARCH_SQL_LITERAL
-        rows = await db.fetch(sql, text, like_pattern(text), first + 1)
+        rows = await db.fetch(db.search_sql[fuzzy], text, like_pattern(text), first + 1)
         return Response(doc_page_json(rows, first, "RELEVANCE"), media_type="application/json")
 
     async def typename(request: Request) -> Response:
