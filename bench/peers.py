@@ -203,9 +203,10 @@ async def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> str
         print(f"the database holds {seeded:,} seeded profiles: reusing it", flush=True)
         run_app(["migrate"], env)
         return f"{seeded:,} profiles from `app.py seed`, reused"
+    why = "--reseed" if seeded == args.profiles else f"not {args.profiles:,}"
     print(
-        f"the database holds {seeded:,} seeded profiles, not {args.profiles:,}: resetting its "
-        "public schema and seeding",
+        f"the database holds {seeded:,} seeded profiles ({why}): resetting its public schema "
+        "and seeding",
         flush=True,
     )
     await reset_postgres(args.database_url)
