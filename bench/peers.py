@@ -23,7 +23,8 @@ connections) to the second. The servers, one process each unless said otherwise:
 
 and the paths: profile (ProfileById over 1,000 random seeded ids, the same list for every
 server), discovery (DiscoveryPage, first 20 by RIZZ_SCORE DESC; PostGraphile's
-``allProfiles(orderBy: RIZZ_SCORE_DESC, first: 20)`` with each profile's accounts), search
+``allProfiles(orderBy: [RIZZ_SCORE_DESC, ID_DESC], first: 20)`` with each profile's accounts: the
+same order, ties broken by id as ours are), search
 (DiscoveryPage with ``search: "Olivai Rossi"``, misspelt, by relevance; creatorgraph and the
 baseline) and sync (SocialSync by 200 registered users with their own tokens; creatorgraph with
 the cache off and on). Before timing anything it checks that every creatorgraph variant and the
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -140,8 +142,9 @@ PG_PROFILE = (
     f"city state country role rizzScore totalFollowers avgEngagement {PG_ACCOUNTS} }} }}"
 )
 PG_DISCOVERY = (
-    "query DiscoveryPage($first: Int!) { allProfiles(orderBy: RIZZ_SCORE_DESC, first: $first) "
-    "{ edges { cursor node { id displayName avatarUrl niches city country rizzScore "
+    "query DiscoveryPage($first: Int!) { "
+    "allProfiles(orderBy: [RIZZ_SCORE_DESC, ID_DESC], first: $first) { edges { cursor node { "
+    "id displayName avatarUrl niches city country rizzScore "
     f"totalFollowers avgEngagement {PG_ACCOUNTS} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
 )
 
@@ -302,8 +305,6 @@ def load_documents() -> dict[str, tuple[str, str]]:
 
 
 def global_id(pk: int) -> str:
-    import base64
-
     return base64.urlsafe_b64encode(f"Profile:{pk}".encode()).decode()
 
 
@@ -467,10 +468,13 @@ def same_as_postgraphile(path: str, ours: dict, theirs: dict) -> str | None:
         if b is None or (a["displayName"], a["rizzScore"]) != (b["displayName"], b["rizzScore"]):
             return f"PostGraphile reads another row: {b} for {a['id']}"
         return None
-    scores = [e["node"]["rizzScore"] for e in ours["profiles"]["edges"]]
-    theirs_scores = [e["node"]["rizzScore"] for e in theirs["allProfiles"]["edges"]]
-    if scores != theirs_scores:
-        return f"PostGraphile's page has other scores: {theirs_scores} against {scores}"
+    ids = [
+        int(base64.urlsafe_b64decode(e["node"]["id"] + "==").decode().split(":")[1])
+        for e in ours["profiles"]["edges"]
+    ]
+    theirs_ids = [int(e["node"]["id"]) for e in theirs["allProfiles"]["edges"]]
+    if ids != theirs_ids:
+        return f"PostGraphile's page has other rows: {theirs_ids} against {ids}"
     return None
 
 
