@@ -22,7 +22,7 @@ import orjson
 import pytest
 
 from adapters.tokens import TokenIssuer
-from models import Platform, Profile, SocialAccount, User
+from models import Notification, NotificationType, Platform, Profile, SocialAccount, User
 from tests.conftest import (
     Account,
     GraphQLClient,
@@ -173,9 +173,7 @@ async def test_profile_by_id_is_the_same_as_strawberry_over_generated_data(
             Platform.TWITCH: (5, 2.5),
         },
     )
-    bare = await creator(
-        gql, bio=None, avatar_url=None, niches=[], city="", state=None, country=""
-    )
+    bare = await creator(gql, bio=None, avatar_url=None, niches=[], city="", state=None, country="")
     floats = []
     for value in FLOATS:
         account = await creator(gql, avg_engagement=value if value is not None else 0.0)
@@ -191,9 +189,7 @@ async def test_profile_by_id_is_the_same_as_strawberry_over_generated_data(
     suspended_viewer = await register(gql)
     await User.filter(id=pk_of(suspended_viewer.user_id)).update(suspended=True)
     deleted_viewer = await register(gql)
-    await User.filter(id=pk_of(deleted_viewer.user_id)).update(
-        deleted_at=SYNCED_AT
-    )
+    await User.filter(id=pk_of(deleted_viewer.user_id)).update(deleted_at=SYNCED_AT)
     settings = server.settings
     expired = TokenIssuer(
         settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience, -60, 60
@@ -294,3 +290,88 @@ async def test_the_compiled_answer_is_compact_json(pair: Pair, gql: GraphQLClien
     profile = response.json()["data"]["profile"]
     assert response.content.startswith(b'{"data":{"profile":{"id":')
     assert orjson.dumps({"data": {"profile": profile}})[:-2] in response.content
+
+
+VIEWER_PROFILE = (DOCUMENTS_DIR / "ViewerProfile.graphql").read_text()
+
+
+async def test_viewer_profile_is_the_same_as_strawberry_over_generated_data(
+    pair: Pair, gql: GraphQLClient, server: RunningServer
+):
+    everything = await creator(
+        gql,
+        display_name='Ünïcode 🚀 "name"',
+        bio="bio\nwith </script>",
+        niches=["travel", "日本"],
+        state="Bavaria",
+        avg_engagement=1 / 3,
+        total_followers=123_456,
+        rizz_score=55,
+        is_public=False,
+    )
+    await with_platforms(
+        everything,
+        {
+            Platform.TIKTOK: (10, 0.1 + 0.2),
+            Platform.INSTAGRAM: (0, None),
+            Platform.YOUTUBE: (7, 3.0),
+            Platform.TWITCH: (1, 1e-05),
+            Platform.TWITTER: (2, 99.99),
+        },
+    )
+    await SocialAccount.filter(profile_id=pk_of(everything.profile_id), platform="YOUTUBE").update(
+        synced_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no microseconds: none written
+    )
+    await User.filter(id=pk_of(everything.user_id)).update(email_verified=True)
+    for read in (False, False, True):
+        await Notification.create(
+            recipient_id=pk_of(everything.user_id),
+            type=NotificationType.SYNC_COMPLETED,
+            title="t",
+            body="b",
+            read_at=SYNCED_AT if read else None,
+        )
+    bare = await creator(gql, bio=None, niches=[], city="", is_active=False)
+    brand = await register(gql, role="BRAND", display_name="Brand")
+    admin = await register(gql)
+    await User.filter(id=pk_of(admin.user_id)).update(role="ADMIN")
+    suspended = await register(gql)
+    await User.filter(id=pk_of(suspended.user_id)).update(suspended=True)
+    deleted = await register(gql)
+    await User.filter(id=pk_of(deleted.user_id)).update(deleted_at=SYNCED_AT)
+    settings = server.settings
+    expired = TokenIssuer(
+        settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience, -60, 60
+    ).issue_access(pk_of(brand.user_id))
+    vanished = server.services.tokens.issue_access(9_000_000_000)
+
+    served_before = await served_count(pair.compiled, "ViewerProfile", "served")
+    fallback_before = await served_count(pair.compiled, "ViewerProfile", "fallback")
+    body: dict[str, Any] = {"query": VIEWER_PROFILE}
+    compiled = [None, "", bearer(everything), bearer(bare), bearer(brand), bearer(admin)]
+    refused = [
+        f"Bearer {expired}",
+        f"Bearer {vanished}",
+        "Bearer nope",
+        "Token abc",
+        bearer(suspended),
+        bearer(deleted),
+    ]
+    for viewer in compiled + refused:
+        await pair.same(body, viewer)
+    mine = await pair.same(body, bearer(everything))
+    profile = mine["data"]["viewer"]["profile"]
+    assert mine["data"]["viewer"]["unreadNotificationCount"] == 2
+    assert profile["isPublic"] is False
+    assert profile["stats"]["platformBreakdown"]["youtube"]["syncedAt"] == (
+        "2026-01-02T03:04:05+00:00"
+    )
+    assert (await pair.same(body))["data"] == {"viewer": None}
+    await pair.same({"documentId": trusted_id("ViewerProfile")}, bearer(brand), method="GET")
+    # Variables the document does not declare: Strawberry's answer.
+    await pair.same({**body, "variables": {"x": 1}}, bearer(brand))
+
+    served = await served_count(pair.compiled, "ViewerProfile", "served") - served_before
+    fallback = await served_count(pair.compiled, "ViewerProfile", "fallback") - fallback_before
+    assert served == len(compiled) + 3
+    assert fallback == len(refused) + 1

@@ -123,14 +123,51 @@ def json_datetime(d: Dialect, expr: str) -> str:
             f"ELSE '.' || to_char({utc}, 'US') END"
             " || '+00:00\"' END"
         )
-    # Tortoise stores SQLite timestamps as Python's isoformat text with a space or a "T".
+    # Tortoise stores SQLite timestamps as ``isoformat(" ")`` text; strftime reads the offset
+    # (UTC in practice) and the microseconds are copied as written, absent when zero.
     return (
         f"CASE WHEN ({expr}) IS NULL THEN 'null' ELSE json_quote("
         f"strftime('%Y-%m-%dT%H:%M:%S', {expr}) || "
-        f"CASE WHEN CAST(strftime('%f', {expr}) AS REAL) = CAST(strftime('%S', {expr}) AS REAL) "
-        f"THEN '' ELSE '.' || substr(rtrim(substr({expr}, 20, 7)) || '000000', 2, 6) END"
+        f"CASE WHEN substr({expr}, 20, 1) = '.' THEN substr({expr}, 20, 7) ELSE '' END"
         " || '+00:00') END"
     )
+
+
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_PK_DIGITS = 20  # a BIGINT's digits and sign
+
+
+def json_global_id(d: Dialect, type_name: str, pk_expr: str) -> str:
+    """A row's global id (schema/node.py ``encode_id``: urlsafe base64 of ``<Type>:<pk>``,
+    padded) as a JSON string. SQLite has no base64 function: the expression encodes the ASCII
+    text three characters at a time, for as many groups as the longest id needs."""
+    if not type_name.isidentifier():
+        raise ValueError(f"not a type name: {type_name!r}")
+    text = f"('{type_name}:' || CAST(({pk_expr}) AS TEXT))"
+    if d is Dialect.POSTGRES:
+        # encode() breaks lines every 76 characters: none in an id this short, but never kept.
+        base64 = f"replace(encode(convert_to({text}, 'UTF8'), 'base64'), chr(10), '')"
+        encoded = f"translate({base64}, '+/', '-_')"
+        return f"'\"' || {encoded} || '\"'"
+
+    def code(position: int) -> str:
+        return f"coalesce(unicode(substr({text}, {position}, 1)), 0)"
+
+    def letter(index: str) -> str:
+        return f"substr('{_BASE64}', ({index}) + 1, 1)"
+
+    groups = []
+    for first in range(1, len(type_name) + 1 + _PK_DIGITS + 1, 3):
+        c0, c1, c2 = code(first), code(first + 1), code(first + 2)
+        size = f"length({text})"
+        first_letter = letter(f"{c0} >> 2")
+        second = letter(f"(({c0} & 3) << 4) | ({c1} >> 4)")
+        third = f"CASE WHEN {size} > {first} THEN {letter(f'(({c1} & 15) << 2) | ({c2} >> 6)')} "
+        third += "ELSE '=' END"
+        fourth = f"CASE WHEN {size} > {first + 1} THEN {letter(f'{c2} & 63')} ELSE '=' END"
+        group = f"{first_letter} || {second} || {third} || {fourth}"
+        groups.append(f"CASE WHEN length({text}) >= {first} THEN {group} ELSE '' END")
+    return "'\"' || " + " || ".join(groups) + " || '\"'"
 
 
 async def fetch_row(sql: str, values: Sequence[object]) -> Sequence[object] | None:
