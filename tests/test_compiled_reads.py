@@ -375,3 +375,35 @@ async def test_viewer_profile_is_the_same_as_strawberry_over_generated_data(
     fallback = await served_count(pair.compiled, "ViewerProfile", "fallback") - fallback_before
     assert served == len(compiled) + 3
     assert fallback == len(refused) + 1
+
+
+async def test_the_compiled_path_spends_the_budget_and_leaves_refusals_to_strawberry(
+    server: RunningServer, fake_providers: FakeProviders, gql: GraphQLClient
+):
+    """ProfileById costs 7 and ViewerProfile 10: with a budget of 20 a minute the third read is
+    refused, and with MAX_QUERY_COST 8 ViewerProfile is too complex; both refusals are
+    Strawberry's own answers (the compiled path charged the first two and fell back)."""
+    account = await creator(gql)
+    env = server_environment(
+        **fake_providers.environment(), QUERY_COST_BUDGET="20/minute", MAX_QUERY_COST="8"
+    )
+    env["DATABASE_URL"] = server.settings.database_url
+    client = {"X-Forwarded-For": f"10.77.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
+    body = {"query": PROFILE_BY_ID, "variables": {"id": account.profile_id}}
+    async with served(env) as process, httpx.AsyncClient(base_url=process.url) as http:
+        answers = [(await http.post("/graphql", json=body, headers=client)).json() for _ in "abc"]
+        assert [a["data"]["profile"]["id"] for a in answers[:2]] == [account.profile_id] * 2
+        costs = [a["extensions"]["cost"] for a in answers]
+        assert costs[0]["throttleStatus"]["currentlyAvailable"] == 13
+        assert costs[1]["throttleStatus"]["currentlyAvailable"] == 6
+        assert answers[2]["data"] is None
+        assert answers[2]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert costs[2]["actualQueryCost"] is None
+        too_complex = (
+            await http.post("/graphql", json={"query": VIEWER_PROFILE}, headers=client)
+        ).json()
+        assert too_complex["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert await served_count(http, "ProfileById", "served") == 2
+        assert await served_count(http, "ProfileById", "fallback") == 1
+        assert await served_count(http, "ViewerProfile", "fallback") == 1
+        assert await served_count(http, "ViewerProfile", "served") == 0
