@@ -245,6 +245,9 @@ async def test_profile_by_id_is_the_same_as_strawberry_over_generated_data(
     # Left to Strawberry: the three malformed ids for those four, and every request of the five
     # refused tokens and headers (expired, garbage, not bearer, suspended, deleted).
     assert fallback == 4 * 3 + 5 * len(ids)
+    # With COMPILED_READS=off nothing is compiled, not even tried.
+    for result in ("served", "fallback"):
+        assert await served_count(pair.strawberry, "ProfileById", result) == 0
 
 
 async def test_a_profile_read_compiled_counts_a_view_unless_the_owner_reads(
