@@ -11,6 +11,7 @@ metric proves the compiled path was taken where it should be, and not where it m
 from __future__ import annotations
 
 import base64
+import random
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +24,18 @@ import pytest
 
 from adapters.tokens import TokenIssuer
 from models import Notification, NotificationType, Platform, Profile, SocialAccount, User
+from resolvers.compiled import (
+    Dialect,
+    dialect,
+    fetch_row,
+    json_array_agg,
+    json_datetime,
+    json_float,
+    json_global_id,
+    json_int,
+    json_string,
+    param,
+)
 from tests.conftest import (
     Account,
     GraphQLClient,
@@ -410,3 +423,52 @@ async def test_the_compiled_path_spends_the_budget_and_leaves_refusals_to_strawb
         assert await served_count(http, "ProfileById", "fallback") == 1
         assert await served_count(http, "ViewerProfile", "fallback") == 1
         assert await served_count(http, "ViewerProfile", "served") == 0
+
+
+async def test_the_sql_json_helpers_write_what_python_writes(server: RunningServer):
+    """The helpers' output parses to the very values Python serialises (floats of every
+    magnitude, timestamps with and without microseconds, global ids up to a BIGINT's)."""
+    d = dialect()
+    rng = random.Random(9)
+    floats = [0.0, -0.0, 1.0, -2.5, 1e-05, 1e-300, 1e129, 1e16, 123456789.0, 0.1 + 0.2]
+    floats += [rng.uniform(-1000, 1000) for _ in range(40)]
+    floats += [rng.random() * 10 ** rng.randint(-300, 120) for _ in range(200)]
+    floats += [round(rng.uniform(0, 100), 2) for _ in range(20)]
+    typed = "CAST({} AS DOUBLE PRECISION)" if d is Dialect.POSTGRES else "{}"
+    for value in floats:
+        row = await fetch_row(f"SELECT {json_float(d, typed.format(param(d, 1)))}", [value])
+        assert row is not None
+        assert orjson.loads(row[0]) == value, (value, row[0])
+    if d is Dialect.POSTGRES:  # PostgreSQL prints the shortest digits, as Python's repr does
+        for value in [v for v in floats if 1e-4 <= abs(v) < 1e15 and not v.is_integer()]:
+            row = await fetch_row(f"SELECT {json_float(d, typed.format(param(d, 1)))}", [value])
+            assert row is not None and row[0] == repr(value)
+    for pk in (1, 9, 10, 99, 12345, 2**31, 2**63 - 1):
+        for type_name in ("Profile", "User", "Conversation"):
+            pk_expr = f"CAST({param(d, 1)} AS BIGINT)"
+            row = await fetch_row(f"SELECT {json_global_id(d, type_name, pk_expr)}", [pk])
+            assert row is not None
+            assert orjson.loads(row[0]) == global_id(type_name, pk)
+    moments = [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    for moment in moments:
+        column = "CAST({} AS TIMESTAMPTZ)" if d is Dialect.POSTGRES else "{}"
+        row = await fetch_row(f"SELECT {json_datetime(d, column.format(param(d, 1)))}", [moment])
+        assert row is not None
+        assert orjson.loads(row[0]) == moment.isoformat()
+    texts = ["plain", 'quo"te', "back\\slash", "new\nline", "\u2028", "日本 🚀", "\x01", ""]
+    for text in texts:
+        row = await fetch_row(f"SELECT {json_string(d, param(d, 1))}", [text])
+        assert row is not None
+        assert orjson.loads(row[0]) == text
+    elements = "SELECT 3 AS n UNION ALL SELECT 1 UNION ALL SELECT 2"
+    aggregate = json_array_agg(d, json_int(d, "r.n"), "r.n")
+    ordered = f"SELECT {aggregate} FROM ({elements} ORDER BY n) r"
+    row = await fetch_row(ordered, [])
+    assert row is not None and orjson.loads(row[0]) == [1, 2, 3]
+    empty = f"SELECT {aggregate} FROM ({elements}) r WHERE 1 = 0"
+    row = await fetch_row(empty, [])
+    assert row is not None and row[0] == "[]"
