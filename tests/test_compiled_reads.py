@@ -21,7 +21,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from starlette.types import Message, Receive, Scope, Send
+from tortoise import connections
 
+from adapters.metrics import Metrics
 from adapters.tokens import TokenIssuer
 from models import Notification, NotificationType, Platform, Profile, SocialAccount, User
 from resolvers.compiled import (
@@ -36,6 +39,7 @@ from resolvers.compiled import (
     json_string,
     param,
 )
+from schema import build_schema
 from tests.conftest import (
     Account,
     GraphQLClient,
@@ -45,8 +49,9 @@ from tests.conftest import (
 )
 from tests.fakes import FakeProviders
 from tests.server_process import served
-from web.compiled_plans import PLANS, trusted_id
-from web.trusted_documents import DOCUMENTS_DIR
+from web.compiled_plans import PLANS, CompiledRequest, trusted_id
+from web.compiled_reads import CompiledReadsMiddleware
+from web.trusted_documents import DOCUMENTS_DIR, STATE_KEY, TrustedRequest
 
 PROFILE_BY_ID = (DOCUMENTS_DIR / "ProfileById.graphql").read_text()
 SYNCED_AT = datetime(2026, 11, 30, 10, 0, 0, 123456, tzinfo=UTC)
@@ -192,6 +197,10 @@ async def test_profile_by_id_is_the_same_as_strawberry_over_generated_data(
         account = await creator(gql, avg_engagement=value if value is not None else 0.0)
         await with_platforms(account, {Platform.INSTAGRAM: (10, value)})
         floats.append(account)
+    null_niches = await creator(gql)  # JSON null where a list belongs: rendered as []
+    await connections.get("default").execute_query(
+        f"UPDATE profiles SET niches = 'null' WHERE id = {pk_of(null_niches.profile_id)}"
+    )
     private = await creator(gql, is_public=False)
     inactive = await creator(gql, is_active=False)
     suspended_owner = await creator(gql)
@@ -219,7 +228,7 @@ async def test_profile_by_id_is_the_same_as_strawberry_over_generated_data(
         bearer(suspended_viewer),
         bearer(deleted_viewer),
     ]
-    profiles = [everything, bare, *floats, private, inactive, suspended_owner]
+    profiles = [everything, bare, null_niches, *floats, private, inactive, suspended_owner]
     ids = [p.profile_id for p in profiles] + [
         global_id("Profile", 9_000_000_000),
         global_id("User", pk_of(other.user_id)),
@@ -472,3 +481,44 @@ async def test_the_sql_json_helpers_write_what_python_writes(server: RunningServ
     empty = f"SELECT {aggregate} FROM ({elements}) r WHERE 1 = 0"
     row = await fetch_row(empty, [])
     assert row is not None and row[0] == "[]"
+
+
+async def test_a_plan_that_fails_leaves_the_request_to_strawberry(server: RunningServer):
+    """A bug in a plan, or a database error under it, is logged and Strawberry answers."""
+    text = PROFILE_BY_ID
+    trusted = TrustedRequest(trusted_id("ProfileById"), text, None, {"id": "x"}, "POST")
+    sent: list[Message] = []
+
+    async def failing(request: CompiledRequest) -> bytes | None:
+        raise RuntimeError("a bug")
+
+    async def strawberry(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"strawberry"})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    metrics = Metrics()
+    middleware = CompiledReadsMiddleware(
+        strawberry,
+        enabled=True,
+        schema=build_schema(server.settings)._schema,
+        metrics=metrics,
+        max_query_cost=1000,
+        plans={trusted_id("ProfileById"): failing},
+    )
+    scope = {
+        "type": "http",
+        "path": "/graphql",
+        "method": "POST",
+        "headers": [],
+        "state": {"services": server.services, STATE_KEY: trusted},
+    }
+    await middleware(scope, receive, send)
+    assert sent[-1]["body"] == b"strawberry"
+    labels = {"document": "ProfileById", "result": "fallback"}
+    assert metrics.registry.get_sample_value("creatorgraph_compiled_reads_total", labels) == 1

@@ -107,12 +107,12 @@ def json_string_array(d: Dialect, expr: str) -> str:
     NULL): Strawberry renders a missing list as an empty one."""
     if d is Dialect.POSTGRES:
         return (
-            "coalesce((SELECT '[' || string_agg(to_json(e.value)::text, ',' ORDER BY e.n) "  # noqa: S608 - our own column names only
-            "|| ']' "
-            f"FROM jsonb_array_elements_text(({expr})::jsonb) WITH ORDINALITY AS e(value, n)), "
-            "'[]')"
+            f"CASE WHEN jsonb_typeof(({expr})::jsonb) = 'array' THEN "  # noqa: S608 - our own column names only
+            "coalesce((SELECT '[' || string_agg(to_json(e.value)::text, ',' ORDER BY e.n) "
+            f"|| ']' FROM jsonb_array_elements_text(({expr})::jsonb) WITH ORDINALITY AS e(value, n)"
+            "), '[]') ELSE '[]' END"
         )
-    return f"coalesce(json({expr}), '[]')"
+    return f"CASE WHEN json_type({expr}) = 'array' THEN json({expr}) ELSE '[]' END"
 
 
 def json_datetime(d: Dialect, expr: str) -> str:
