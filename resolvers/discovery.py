@@ -20,7 +20,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from adapters.platforms.engagement import ENGAGEMENT_MAX
-from models import Platform, Profile, Role, SocialAccount
+from models import Platform, Profile, Role, SocialAccount, User
 from models.ids import BIGINT_MAX
 from resolvers.aggregates import RIZZ_SCORE_MAX
 from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
@@ -121,7 +121,9 @@ def page_query(
     if after is not None:
         value, last_id = profile_cursor_position(after, order)
         op = "lt" if descending else "gt"
-        query = query.filter(
+        # The first condition is implied by the second; it is there for the planner, which
+        # turns it into the start of a range read of the (column, id) index.
+        query = query.filter(**{f"{column}__{op}e": value}).filter(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
         )
     sign = "-" if descending else ""
@@ -235,7 +237,7 @@ def _place(name: str, value: str | None, errors: list[FieldError]) -> str | None
 
 def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
     """The public, active profiles of unsuspended users that match every condition of ``f``."""
-    query = Profile.filter(is_public=True, is_active=True, user__suspended=False)
+    query = listed_profiles()
     if f.search is not None:
         # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
         # text matches literally on SQLite and PostgreSQL alike (tests pin it).
@@ -269,6 +271,14 @@ def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
     if f.city is not None:
         query = query.filter(city__iexact=f.city)
     return query
+
+
+def listed_profiles() -> QuerySet[Profile]:
+    """The profiles lists may show: public, active, and of a user who is not suspended. The
+    suspension check reads the few suspended users (a partial index, migration 0013) instead
+    of joining every profile to its user."""
+    suspended = User.filter(suspended=True).values("id")
+    return Profile.filter(is_public=True, is_active=True).exclude(user_id__in=Subquery(suspended))
 
 
 def _dialect() -> str:

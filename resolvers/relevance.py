@@ -30,11 +30,8 @@ from tortoise.expressions import RawSQL
 FUZZY_MIN_SHARE = 0.4
 # Far above any score either formula gives, to refuse cursors that no row could have made.
 RELEVANCE_MAX = 1_000_000
-_POSTGRES_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, coalesce(profiles.display_name, '') || ' '"
-    " || coalesce(profiles.bio, '')"
-    " || ' ' || replace(profiles.niche_tags, '|', ' '))"
-)
+# display name + bio + niches as a tsvector: a stored generated column (migration 0013).
+_POSTGRES_DOCUMENT = "profiles.search_document"
 
 
 def sql_text(text: str) -> str:
