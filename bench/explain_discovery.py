@@ -5,7 +5,7 @@ sequential scan of ``profiles``.
 
 Run it on a seeded database (``app.py seed --profiles 100000``): on a nearly empty table the
 planner rightly prefers a sequential scan, and the flags mean nothing. It reads only; the queries
-are the server's own (``resolvers.discovery.page_query``), each with the first page's limit.
+are the server's own (``resolvers.discovery.discovery_page``), each with the first page's limit.
 Exit status 1 when any plan scans ``profiles`` sequentially.
 """
 
@@ -28,7 +28,7 @@ from resolvers.discovery import (
     ProfileFilter,
     ProfileOrder,
     ProfileOrderField,
-    page_query,
+    discovery_page,
 )
 from settings import tortoise_config
 
@@ -63,8 +63,7 @@ async def explain(analyze: bool) -> int:
     client = connections.get("default")
     flagged: list[str] = []
     for name, f, order in cases():
-        query, _ = page_query(f, order, None)
-        limited = query.limit(PAGE_DEFAULT + 1)
+        limited = discovery_page(f, order, PAGE_DEFAULT, None).rows
         limited._make_query()  # the SQL and parameters exactly as the server would send them
         sql, params = limited.query.get_parameterized_sql()
         verb = "EXPLAIN (ANALYZE, BUFFERS)" if analyze else "EXPLAIN"

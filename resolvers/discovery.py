@@ -9,6 +9,7 @@ repeats a row and never skips one that stayed put.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,24 +86,44 @@ async def search_profiles(
     first: int | None,
     after: str | None,
 ) -> Page[Profile]:
-    limit = page_size(first)
-    query, order = page_query(filter, order, after)
-    column = _COLUMNS[order.field]
-    rows = await query.limit(limit + 1)
-    page = rows[:limit]
+    planned = discovery_page(filter, order, first, after)
+    rows = await planned.rows
+    page = rows[: planned.size]
     return Page(
         items=page,
-        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
-        has_next_page=len(rows) > limit,
+        cursors=[planned.cursor(getattr(p, planned.column), p.id) for p in page],
+        has_next_page=len(rows) > planned.size,
         has_previous_page=after is not None,
     )
 
 
-def page_query(
-    filter: ProfileFilter | None, order: ProfileOrder | None, after: str | None
-) -> tuple[QuerySet[Profile], ProfileOrder]:
-    """The ordered query of discovery's rows after ``after`` (without the page's limit), and
-    the order it applied; ``bench/explain_discovery.py`` prints the plan of each."""
+@dataclass(frozen=True, slots=True)
+class DiscoveryPageQuery:
+    """One discovery page as a query: the rows after the cursor in order, one more than the page
+    holds (that one says whether a next page exists); what its cursors are made of. The
+    Strawberry path runs it; resolvers/compiled/discovery.py wraps its SQL in the JSON of the
+    answer; ``bench/explain_discovery.py`` prints its plan."""
+
+    rows: QuerySet[Profile]
+    order: ProfileOrder
+    size: int
+    search: str | None
+
+    @property
+    def column(self) -> str:
+        """The column (or annotation) the rows are ordered by, before the id."""
+        return _COLUMNS[self.order.field]
+
+    def cursor(self, value: Any, profile_id: int) -> str:
+        return profile_cursor(self.order, value, profile_id, self.search)
+
+
+def discovery_page(
+    filter: ProfileFilter | None, order: ProfileOrder | None, first: int | None, after: str | None
+) -> DiscoveryPageQuery:
+    """Every rule of a discovery page (its size, the filter, the default order, the cursor),
+    checked, as a query not yet run; OperationError when the arguments are refused."""
+    size = page_size(first)
     valid = validate_filter(filter or ProfileFilter())
     if order is None:
         order = ProfileOrder(ProfileOrderField.RELEVANCE) if valid.search else ProfileOrder()
@@ -119,7 +140,7 @@ def page_query(
         query = query.filter(growth_30d__isnull=False)
     descending = order.direction is OrderDirection.DESC
     if after is not None:
-        value, last_id = profile_cursor_position(after, order)
+        value, last_id = profile_cursor_position(after, order, valid.search)
         op = "lt" if descending else "gt"
         # The first condition is implied by the second; it is there for the planner, which
         # turns it into the start of a range read of the (column, id) index.
@@ -127,7 +148,8 @@ def page_query(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
         )
     sign = "-" if descending else ""
-    return query.order_by(f"{sign}{column}", f"{sign}id"), order
+    rows = query.order_by(f"{sign}{column}", f"{sign}id").limit(size + 1)
+    return DiscoveryPageQuery(rows=rows, order=order, size=size, search=valid.search)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,24 +307,44 @@ def _dialect() -> str:
     return str(Profile._meta.db.capabilities.dialect)
 
 
-def profile_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
-    """An opaque cursor naming the ordering (field and direction), the sort value and the id."""
+def profile_cursor(
+    order: ProfileOrder, value: Any, profile_id: int, search: str | None = None
+) -> str:
+    """An opaque cursor naming the ordering (field and direction), the sort value and the id;
+    a RELEVANCE cursor also names its search (``search_digest``), since its value is a score
+    for that text only."""
     if isinstance(value, datetime):
         value = value.astimezone(UTC).isoformat()
-    return pack_cursor([order.field.value, order.direction.value, value, profile_id])
+    parts = [order.field.value, order.direction.value, value, profile_id]
+    if order.field is ProfileOrderField.RELEVANCE:
+        parts.append(search_digest(search or ""))
+    return pack_cursor(parts)
 
 
-def profile_cursor_position(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
-    """The sort value and id of a cursor made by ``profile_cursor`` for this same ordering."""
+def search_digest(search: str) -> str:
+    """A short digest of a validated search text: enough to tell one search's cursor from
+    another's, and no echo of what was searched in a URL or a log."""
+    return hashlib.sha256(search.encode()).hexdigest()[:12]
+
+
+def profile_cursor_position(
+    cursor: str, order: ProfileOrder, search: str | None = None
+) -> tuple[Any, int]:
+    """The sort value and id of a cursor made by ``profile_cursor`` for this same ordering
+    (and, for RELEVANCE, this same search)."""
     invalid = OperationError.single(
         ("after",), "The cursor is invalid for this ordering.", ErrorCode.INVALID
     )
     decoded = unpack_cursor(cursor)
-    if decoded is None or len(decoded) != 4:
+    relevance = order.field is ProfileOrderField.RELEVANCE
+    if decoded is None or len(decoded) != (5 if relevance else 4):
         raise invalid
-    field, direction, value, profile_id = decoded
+    field, direction, value, profile_id = decoded[:4]
     if field != order.field.value or direction != order.direction.value:
         raise invalid
+    if relevance and decoded[4] != search_digest(search or ""):
+        message = "The cursor belongs to another search; start again without `after`."
+        raise OperationError.single(("after",), message, ErrorCode.INVALID)
     if not _is_int_within(profile_id, 0, BIGINT_MAX):
         raise invalid
     parsed = _sort_value(order.field, value)
