@@ -81,6 +81,7 @@ from settings import Settings, tortoise_config
 from web import health
 from web.access_log import AccessLogMiddleware
 from web.client_address import ClientAddressMiddleware
+from web.compiled_reads import CompiledReadsMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
@@ -170,8 +171,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     media = settings.media
     # Uploads go to the local directory (served at /media) unless a bucket is configured.
     local_storage = None if media.s3_bucket else LocalStorage(media.media_dir, media.media_base_url)
+    schema = build_schema(settings)
     graphql = GraphQLApp(
-        build_schema(settings),
+        schema,
         hub=hub,
         live_limits=LiveLimits.from_settings(settings),
         metrics=metrics,
@@ -443,6 +445,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 keep_seconds=settings.idempotency_key_seconds,
                 lock_seconds=settings.idempotency_lock_seconds,
                 max_tokens=settings.max_tokens,
+            ),
+            # Last, right before Strawberry: the compiled trusted documents (COMPILED_READS).
+            Middleware(
+                CompiledReadsMiddleware,
+                enabled=settings.compiled_reads,
+                schema=schema._schema,
+                metrics=metrics,
+                max_query_cost=settings.max_query_cost,
             ),
         ],
         lifespan=lifespan,

@@ -197,6 +197,9 @@ class Settings:
     http_cache_max_age: int = 5
     http_cache_stale_seconds: int = 30
     gzip_min_bytes: int = 1024
+    # The compiled read path (web/compiled_reads.py): the hottest trusted documents answered by
+    # one SQL statement each, instead of GraphQL execution. Off: every request runs Strawberry.
+    compiled_reads: bool = True
     # Outages: how long one Redis command may take before Redis counts as down (a dead Redis
     # then costs each request this much once, not a TCP timeout), how long it is then left
     # alone before the next try, and how long in-flight requests get after SIGTERM.
@@ -302,6 +305,7 @@ class Settings:
             http_cache_max_age=_int(env, "HTTP_CACHE_MAX_AGE", 5),
             http_cache_stale_seconds=_int(env, "HTTP_CACHE_STALE_SECONDS", 30),
             gzip_min_bytes=_int(env, "GZIP_MIN_BYTES", 1024),
+            compiled_reads=_bool(env, "COMPILED_READS", True),
         )
 
 

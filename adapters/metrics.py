@@ -97,6 +97,14 @@ class Metrics:
             registry=r,
         )
 
+        self.compiled_reads = Counter(
+            "creatorgraph_compiled_reads",
+            "Requests for a compiled trusted document (web/compiled_reads.py), by document and "
+            "result: served (answered by its SQL statement) or fallback (left to Strawberry).",
+            ["document", "result"],
+            registry=r,
+        )
+
     def operation_label(self, name: str | None) -> str:
         """The label for a client-chosen operation name: bounded in form and in number."""
         if not name:
@@ -128,6 +136,9 @@ class Metrics:
 
     def cache_lookup(self, cache: str, *, hit: bool) -> None:
         self.cache_requests.labels(cache, "hit" if hit else "miss").inc()
+
+    def compiled_read(self, document: str, *, served: bool) -> None:
+        self.compiled_reads.labels(document, "served" if served else "fallback").inc()
 
     def provider_call(self, platform: str, provider: str, outcome: str) -> None:
         self.provider_calls.labels(platform, provider, outcome).inc()
