@@ -63,9 +63,7 @@ async def explain(analyze: bool) -> int:
     client = connections.get("default")
     flagged: list[str] = []
     for name, f, order in cases():
-        limited = discovery_page(f, order, PAGE_DEFAULT, None).rows
-        limited._make_query()  # the SQL and parameters exactly as the server would send them
-        sql, params = limited.query.get_parameterized_sql()
+        sql, params = discovery_page(f, order, PAGE_DEFAULT, None).sql()
         verb = "EXPLAIN (ANALYZE, BUFFERS)" if analyze else "EXPLAIN"
         _, rows = await client.execute_query(f"{verb} {sql}", params)
         plan = [row["QUERY PLAN"] for row in rows]

@@ -117,6 +117,14 @@ class DiscoveryPageQuery:
     def cursor(self, value: Any, profile_id: int) -> str:
         return profile_cursor(self.order, value, profile_id, self.search)
 
+    def sql(self) -> tuple[str, list[Any]]:
+        """The rows' SQL and parameters, exactly as Tortoise sends them when the rows are
+        awaited (placeholders in the connection's style)."""
+        self.rows._choose_db_if_not_chosen()
+        self.rows._make_query()
+        sql, params = self.rows.query.get_parameterized_sql()
+        return sql, list(params)
+
 
 def discovery_page(
     filter: ProfileFilter | None, order: ProfileOrder | None, first: int | None, after: str | None
