@@ -27,7 +27,12 @@ from resolvers.aggregates import RIZZ_SCORE_MAX
 from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
-from resolvers.relevance import RELEVANCE_MAX, match_sql, score_sql
+from resolvers.relevance import (
+    RELEVANCE_MAX,
+    postgres_search_sql,
+    score_sql,
+    sqlite_match_sql,
+)
 from resolvers.text import INVISIBLE_MESSAGE, has_forbidden_characters
 
 SEARCH_MAX = 100
@@ -268,12 +273,14 @@ def _place(name: str, value: str | None, errors: list[FieldError]) -> str | None
 def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
     """The public, active profiles of unsuspended users that match every condition of ``f``."""
     query = listed_profiles()
-    if f.search is not None:
+    if f.search is not None and _dialect() == "postgres":
+        # One flat condition, literal match included (relevance.postgres_search_sql says why).
+        query = query.annotate(search_hit=postgres_search_sql(f.search)).filter(search_hit=True)
+    elif f.search is not None:
         # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
-        # text matches literally on SQLite and PostgreSQL alike (tests pin it).
-        # Beyond that, relevance.py's matches: misspelt names, and full text on PostgreSQL.
+        # text matches literally (tests pin it); relevance.py's FTS5 match adds misspelt names.
         literal = Q(display_name__icontains=f.search) | Q(bio__icontains=f.search)
-        more = match_sql(_dialect(), f.search)
+        more = sqlite_match_sql(f.search)
         if more is None:
             query = query.filter(literal)
         else:
