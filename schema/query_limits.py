@@ -238,11 +238,11 @@ class DocumentCosts:
             found = (document, frozenset(variables_read(document)))
             self._documents[text] = found
         document, read = found
-        key = (
-            text,
-            operation_name,
-            *(_hashable(variables.get(name)) for name in sorted(read)),
-        )
+        values = [variables.get(name) for name in sorted(read)]
+        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
+            # Not a page size at all: priced, not kept (the key space stays the page range).
+            return operation_cost(self.schema, document, operation_name, variables)
+        key = (text, operation_name, *values)
         cost = self._costs.get(key)
         if cost is None:
             cost = operation_cost(self.schema, document, operation_name, variables)

@@ -140,6 +140,21 @@ async def profile_by_id(request: CompiledRequest) -> bytes | None:
     return body
 
 
+async def viewer_profile(request: CompiledRequest) -> bytes | None:
+    """ViewerProfile: the signed-in user with their profile; null when anonymous."""
+    if request.trusted.variables:
+        return None
+    viewer_id = request.viewer_id()
+    if viewer_id is None:
+        return await request.answer(b'{"viewer":null}', None)
+    found = await compiled_profile.viewer_profile(
+        viewer_id, orjson.dumps(encode_id("User", viewer_id))
+    )
+    if not found.usable or found.body is None:
+        return None
+    return await request.answer(b'{"viewer":' + found.body + b"}", viewer_id)
+
+
 async def discovery_page(request: CompiledRequest) -> bytes | None:
     """DiscoveryPage: ``profiles(filter, orderBy, first, after)``, the same page for every
     viewer (resolvers/compiled/discovery.py decides what it cannot answer)."""
@@ -157,5 +172,6 @@ def trusted_id(name: str) -> str:
 
 PLANS: dict[str, Plan] = {
     trusted_id("ProfileById"): profile_by_id,
+    trusted_id("ViewerProfile"): viewer_profile,
     trusted_id("DiscoveryPage"): discovery_page,
 }

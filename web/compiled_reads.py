@@ -10,6 +10,7 @@ errors stay Strawberry's. ``COMPILED_READS=off`` sends everything to Strawberry.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from graphql import GraphQLSchema
@@ -21,6 +22,7 @@ from web.compiled_plans import PLANS, CompiledRequest, NotCompilable, Plan
 from web.trusted_documents import load_documents, trusted_request
 
 PATH = "/graphql"
+log = logging.getLogger("creatorgraph.compiled_reads")
 _OPERATION = re.compile(r"^\s*query\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -71,6 +73,11 @@ class CompiledReadsMiddleware:
             try:
                 body = await plan(request)
             except NotCompilable:
+                body = None
+            except Exception:
+                # A bug in a plan, or the database failing under it: Strawberry answers, as it
+                # would have (an outage as SERVICE_UNAVAILABLE); the trace is logged here.
+                log.exception("compiled plan for %s failed; answered by Strawberry", operation)
                 body = None
         self.metrics.compiled_read(operation, served=body is not None)
         if body is None:

@@ -12,14 +12,15 @@ Objects are built by concatenating ``'{"key":' || value || ...`` rather than wit
   concatenation is compact and keeps the document's field order, byte for byte what Strawberry's
   orjson writes apart from the floats below.
 - SQLite's JSON functions print a REAL with 15 significant digits (``0.1 + 0.2`` → ``0.3``), which
-  does not round-trip; ``json_float`` prints the shortest of 15, 16 or 17 digits that does.
+  does not round-trip; ``json_float`` prints 17 (``0.10000000000000001``: the same double).
 Strings go through the database's own JSON quoting (``to_json`` / ``json_quote``); arrays through
 ``json_agg`` / ``json(...)``. The result leaves the database as text and is handed on as bytes,
 never decoded and encoded again in Python.
 
 Floats: PostgreSQL (12+, ``extra_float_digits`` ≥ 1, the default) prints the shortest
-round-tripping digits, as Python does; an integral value gets ``.0`` appended as Python writes it.
-SQLite's ``%!.Ng`` writes exponents as ``1.0e-05`` where Python writes ``1e-05``: the same number.
+round-tripping digits, as Python does; a whole value gets ``.0`` as Python writes it. On SQLite
+the bytes are longer (17 digits) but parse to the same double below 1e130; SQLite is the
+development database, PostgreSQL the one that serves (and is benchmarked).
 """
 
 from __future__ import annotations
@@ -90,12 +91,15 @@ def json_float(d: Dialect, expr: str) -> str:
             f"THEN CAST(CAST(({expr}) AS BIGINT) AS TEXT) || '.0' "
             f"ELSE CAST(CAST(({expr}) AS DOUBLE PRECISION) AS TEXT) END"
         )
-    shortest = " ".join(
-        f"WHEN CAST(printf('%!.{digits}g', {expr}) AS REAL) = ({expr}) "
-        f"THEN printf('%!.{digits}g', {expr})"
-        for digits in (15, 16)
+    # SQLite has no shortest round-trip printing, and its own text-to-real parsing is too loose
+    # to test a shorter candidate with: 17 digits (exact below 1e130, as measured) unless the
+    # value is whole.
+    return (
+        f"CASE WHEN ({expr}) IS NULL THEN 'null' "
+        f"WHEN ({expr}) = CAST(({expr}) AS INTEGER) AND abs({expr}) < 1e15 "
+        f"THEN CAST(CAST(({expr}) AS INTEGER) AS TEXT) || '.0' "
+        f"ELSE printf('%!.17g', {expr}) END"
     )
-    return f"CASE WHEN ({expr}) IS NULL THEN 'null' {shortest} ELSE printf('%!.17g', {expr}) END"
 
 
 def json_string_array(d: Dialect, expr: str) -> str:
@@ -103,12 +107,12 @@ def json_string_array(d: Dialect, expr: str) -> str:
     NULL): Strawberry renders a missing list as an empty one."""
     if d is Dialect.POSTGRES:
         return (
-            "coalesce((SELECT '[' || string_agg(to_json(e.value)::text, ',' ORDER BY e.n) "  # noqa: S608 - our own column names only
-            "|| ']' "
-            f"FROM jsonb_array_elements_text(({expr})::jsonb) WITH ORDINALITY AS e(value, n)), "
-            "'[]')"
+            f"CASE WHEN jsonb_typeof(({expr})::jsonb) = 'array' THEN "  # noqa: S608 - our own column names only
+            "coalesce((SELECT '[' || string_agg(to_json(e.value)::text, ',' ORDER BY e.n) "
+            f"|| ']' FROM jsonb_array_elements_text(({expr})::jsonb) WITH ORDINALITY AS e(value, n)"
+            "), '[]') ELSE '[]' END"
         )
-    return f"coalesce(json({expr}), '[]')"
+    return f"CASE WHEN json_type({expr}) = 'array' THEN json({expr}) ELSE '[]' END"
 
 
 def json_datetime(d: Dialect, expr: str) -> str:
@@ -123,14 +127,62 @@ def json_datetime(d: Dialect, expr: str) -> str:
             f"ELSE '.' || to_char({utc}, 'US') END"
             " || '+00:00\"' END"
         )
-    # Tortoise stores SQLite timestamps as Python's isoformat text with a space or a "T".
+    # Tortoise stores SQLite timestamps as ``isoformat(" ")`` text; strftime reads the offset
+    # (UTC in practice) and the microseconds are copied as written, absent when zero.
     return (
         f"CASE WHEN ({expr}) IS NULL THEN 'null' ELSE json_quote("
         f"strftime('%Y-%m-%dT%H:%M:%S', {expr}) || "
-        f"CASE WHEN CAST(strftime('%f', {expr}) AS REAL) = CAST(strftime('%S', {expr}) AS REAL) "
-        f"THEN '' ELSE '.' || substr(rtrim(substr({expr}, 20, 7)) || '000000', 2, 6) END"
+        f"CASE WHEN substr({expr}, 20, 1) = '.' THEN substr({expr}, 20, 7) ELSE '' END"
         " || '+00:00') END"
     )
+
+
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_PK_DIGITS = 20  # a BIGINT's digits and sign
+
+
+def json_global_id(d: Dialect, type_name: str, pk_expr: str) -> str:
+    """A row's global id (schema/node.py ``encode_id``: urlsafe base64 of ``<Type>:<pk>``,
+    padded) as a JSON string. SQLite has no base64 function: the expression encodes the ASCII
+    text three characters at a time, for as many groups as the longest id needs."""
+    if not type_name.isidentifier():
+        raise ValueError(f"not a type name: {type_name!r}")
+    text = f"('{type_name}:' || CAST(({pk_expr}) AS TEXT))"
+    if d is Dialect.POSTGRES:
+        # encode() breaks lines every 76 characters: none in an id this short, but never kept.
+        base64 = f"replace(encode(convert_to({text}, 'UTF8'), 'base64'), chr(10), '')"
+        encoded = f"translate({base64}, '+/', '-_')"
+        return f"'\"' || {encoded} || '\"'"
+
+    def code(position: int) -> str:
+        return f"coalesce(unicode(substr({text}, {position}, 1)), 0)"
+
+    def letter(index: str) -> str:
+        return f"substr('{_BASE64}', ({index}) + 1, 1)"
+
+    groups = []
+    for first in range(1, len(type_name) + 1 + _PK_DIGITS + 1, 3):
+        c0, c1, c2 = code(first), code(first + 1), code(first + 2)
+        size = f"length({text})"
+        first_letter = letter(f"{c0} >> 2")
+        second = letter(f"(({c0} & 3) << 4) | ({c1} >> 4)")
+        third = f"CASE WHEN {size} > {first} THEN {letter(f'(({c1} & 15) << 2) | ({c2} >> 6)')} "
+        third += "ELSE '=' END"
+        fourth = f"CASE WHEN {size} > {first + 1} THEN {letter(f'{c2} & 63')} ELSE '=' END"
+        group = f"{first_letter} || {second} || {third} || {fourth}"
+        groups.append(f"CASE WHEN length({text}) >= {first} THEN {group} ELSE '' END")
+    return "'\"' || " + " || ".join(groups) + " || '\"'"
+
+
+def json_array_agg(d: Dialect, element: str, order_by: str) -> str:
+    """An aggregate: the JSON array of ``element`` (JSON text) over the grouped rows in
+    ``order_by`` order, ``[]`` when there are none. SQLite before 3.44 takes no ORDER BY inside
+    an aggregate: there the rows must come ordered from a subquery (``order_by`` is ignored),
+    which SQLite's group_concat follows. Not ``json_agg`` / ``json_group_array``: the first
+    spaces its output, the second re-renders floats with 15 digits."""
+    if d is Dialect.POSTGRES:
+        return f"coalesce('[' || string_agg({element}, ',' ORDER BY {order_by}) || ']', '[]')"
+    return f"coalesce('[' || group_concat({element}, ',') || ']', '[]')"
 
 
 async def fetch_row(sql: str, values: Sequence[object]) -> Sequence[object] | None:

@@ -8,8 +8,9 @@ when missing, each edge's cursor as ``resolvers.discovery.profile_cursor`` write
 the compact JSON array, the RELEVANCE digest included), global ids as ``schema.node.encode_id``
 writes them.
 
-PostgreSQL only: SQLite has no base64, which every id and cursor needs, so there the answer is
-None and Strawberry serves the page. None too when the variables are invalid (Strawberry answers
+PostgreSQL only: SQLite has no base64, which every cursor needs (a global id is short and of one
+shape, which json_global_id spells out; a cursor is neither), so there the answer is None and
+Strawberry serves the page. None too when the variables are invalid (Strawberry answers
 the error), when the token's user may no longer act (deleted or suspended: Strawberry counts such a
 request against the client's address, not the user), and when a cursor's sort value is a float
 PostgreSQL writes differently from Python (below 1e-4, or -0.0: never an engagement, which has
@@ -29,6 +30,7 @@ from resolvers.compiled import (
     fetch_row,
     json_datetime,
     json_float,
+    json_global_id,
     json_int,
     json_object,
     json_string,
@@ -142,7 +144,7 @@ def _node(e: str) -> str:
     )
     return json_object(
         [
-            ("id", _base64_json(f"'Profile:' || {e}.id", padded=True)),
+            ("id", json_global_id(d, "Profile", f"{e}.id")),
             ("displayName", json_string(d, f"{e}.display_name")),
             ("avatarUrl", json_string(d, f"{e}.avatar_url")),
             ("niches", json_string_array(d, f"{e}.niches")),
@@ -170,7 +172,7 @@ def _cursor_json(page: DiscoveryPageQuery, value: str) -> str:
     if field is ProfileOrderField.RELEVANCE:
         tail = "," + orjson.dumps(search_digest(page.search or "")).decode() + "]"
     text = f"{sql_literal(head)} || {value_json} || ',' || page.id || {sql_literal(tail)}"
-    return _base64_json(text, padded=False)
+    return _base64_json(text)
 
 
 def _inexact(page: DiscoveryPageQuery, value: str) -> str:
@@ -180,11 +182,9 @@ def _inexact(page: DiscoveryPageQuery, value: str) -> str:
     return f"(({value}) <> 0 AND abs({value}) < 1e-4) OR CAST({value} AS TEXT) = '-0'"
 
 
-def _base64_json(text_sql: str, *, padded: bool) -> str:
-    """A JSON string of base64url of the UTF-8 of ``text_sql`` (PostgreSQL's base64 breaks lines
-    every 76 characters and uses + and /)."""
+def _base64_json(text_sql: str) -> str:
+    """A JSON string of unpadded base64url of the UTF-8 of ``text_sql`` (PostgreSQL's base64
+    breaks lines every 76 characters and uses + and /)."""
     base64 = f"replace(encode(convert_to({text_sql}, 'UTF8'), 'base64'), chr(10), '')"
-    encoded = f"translate({base64}, '+/', '-_')"
-    if not padded:
-        encoded = f"rtrim({encoded}, '=')"
+    encoded = f"rtrim(translate({base64}, '+/', '-_'), '=')"
     return f"""'"' || {encoded} || '"'"""

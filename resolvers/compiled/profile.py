@@ -26,6 +26,7 @@ from resolvers.compiled import (
     json_bool,
     json_datetime,
     json_float,
+    json_global_id,
     json_int,
     json_object,
     json_string,
@@ -34,6 +35,7 @@ from resolvers.compiled import (
 )
 
 BREAKDOWN_PLATFORMS = ("TIKTOK", "INSTAGRAM", "YOUTUBE")  # ProfileById asks for these three
+ALL_PLATFORMS = tuple(p.value for p in Platform)  # ViewerProfile asks for every one
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,4 +138,49 @@ def _as_bytes(text: object) -> bytes:
     return text.encode() if isinstance(text, str) else bytes(text)  # type: ignore[call-overload]
 
 
-ALL_PLATFORMS = tuple(p.value for p in Platform)
+@dataclass(frozen=True, slots=True)
+class CompiledViewer:
+    """What the viewer statement found: ``usable`` False when the token's user is absent,
+    deleted or suspended, or has no profile (the GraphQL path answers those with an error);
+    ``body`` the viewer's JSON text."""
+
+    usable: bool
+    body: bytes | None
+
+
+@functools.cache
+def viewer_profile_sql(d: Dialect) -> str:
+    """Parameters: the viewer's user id, the viewer's global id as JSON text."""
+    user_id, id_json = param(d, 1), param(d, 2)
+    profile = _profile_fields(
+        d, "p", json_global_id(d, "Profile", "p.id"), viewer=True, platforms=ALL_PLATFORMS
+    )
+    unread = (
+        "(SELECT count(*) FROM notifications n WHERE n.recipient_id = vu.id AND n.read_at IS NULL)"
+    )
+    body = json_object(
+        [
+            ("id", id_json),
+            ("email", json_string(d, "vu.email")),
+            ("role", json_string(d, "vu.role")),
+            ("emailVerified", json_bool("vu.email_verified")),
+            ("unreadNotificationCount", json_int(d, unread)),
+            ("profile", profile),
+        ]
+    )
+    return (
+        "SELECT CASE WHEN vu.deleted_at IS NULL AND NOT vu.suspended AND p.id IS NOT NULL "  # noqa: S608 - fixed names only
+        f"THEN 1 ELSE 0 END, CASE WHEN p.id IS NULL THEN NULL ELSE {body} END "
+        f"FROM users vu LEFT JOIN profiles p ON p.user_id = vu.id WHERE vu.id = {user_id}"
+    )
+
+
+async def viewer_profile(user_id: int, id_json: bytes) -> CompiledViewer:
+    """ViewerProfile's ``viewer`` for the token's user, as the database wrote it."""
+    row = await fetch_row(viewer_profile_sql(dialect()), [user_id, id_json.decode()])
+    if row is None:
+        return CompiledViewer(usable=False, body=None)
+    usable, body = row
+    if usable != 1 or body is None:
+        return CompiledViewer(usable=False, body=None)
+    return CompiledViewer(usable=True, body=_as_bytes(body))
