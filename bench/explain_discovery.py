@@ -5,7 +5,7 @@ sequential scan of ``profiles``.
 
 Run it on a seeded database (``app.py seed --profiles 100000``): on a nearly empty table the
 planner rightly prefers a sequential scan, and the flags mean nothing. It reads only; the queries
-are the server's own (``resolvers.discovery.page_query``), each with the first page's limit.
+are the server's own (``resolvers.discovery.discovery_page``), each with the first page's limit.
 Exit status 1 when any plan scans ``profiles`` sequentially.
 """
 
@@ -28,7 +28,8 @@ from resolvers.discovery import (
     ProfileFilter,
     ProfileOrder,
     ProfileOrderField,
-    page_query,
+    discovery_page,
+    search_profiles,
 )
 from settings import tortoise_config
 
@@ -36,6 +37,7 @@ FILTERS: dict[str, ProfileFilter] = {
     "no filter": ProfileFilter(),
     "search (words)": ProfileFilter(search="travel food"),
     "search (misspelt name)": ProfileFilter(search="Jonh"),
+    "search (misspelt full name)": ProfileFilter(search="Olivai Rossi"),
     "search (punctuation)": ProfileFilter(search="100%"),
     "niches": ProfileFilter(niches=["fitness", "travel"]),
     "platforms": ProfileFilter(platforms=[Platform.TWITCH]),
@@ -50,23 +52,40 @@ ORDERS = [ProfileOrder(field, direction) for field in ProfileOrderField
           if field is not ProfileOrderField.RELEVANCE for direction in OrderDirection]  # fmt: skip
 
 
-def cases() -> list[tuple[str, ProfileFilter, ProfileOrder | None]]:
-    """Each filter in the default order (relevance with a search), then each order alone."""
-    listed: list[tuple[str, ProfileFilter, ProfileOrder | None]] = [
-        (name, f, None) for name, f in FILTERS.items()
-    ]
-    listed += [(f"order {o.field.value} {o.direction.value}", ProfileFilter(), o) for o in ORDERS]
+Case = tuple[str, ProfileFilter, ProfileOrder | None, bool]
+
+
+def cases() -> list[Case]:
+    """Each filter in the default order (relevance with a search), then each order alone, on
+    the first page and on the second (after the first page's cursor: a range read)."""
+    listed: list[Case] = [(name, f, None, False) for name, f in FILTERS.items()]
+    for o in ORDERS:
+        for second in (False, True):
+            page = "page 2" if second else "page 1"
+            listed.append(
+                (f"order {o.field.value} {o.direction.value}, {page}", ProfileFilter(), o, second)
+            )
+    relevance = ProfileOrder(ProfileOrderField.RELEVANCE)
+    listed.append(
+        (
+            "search (misspelt full name), page 2",
+            FILTERS["search (misspelt full name)"],
+            relevance,
+            True,
+        )
+    )
     return listed
 
 
 async def explain(analyze: bool) -> int:
     client = connections.get("default")
     flagged: list[str] = []
-    for name, f, order in cases():
-        query, _ = page_query(f, order, None)
-        limited = query.limit(PAGE_DEFAULT + 1)
-        limited._make_query()  # the SQL and parameters exactly as the server would send them
-        sql, params = limited.query.get_parameterized_sql()
+    for name, f, order, second in cases():
+        after = None
+        if second:  # the first page's end cursor, from the server's own read
+            after = (await search_profiles(f, order, PAGE_DEFAULT, None)).cursors[-1:] or [None]
+            after = after[0]
+        sql, params = discovery_page(f, order, PAGE_DEFAULT, after).sql()
         verb = "EXPLAIN (ANALYZE, BUFFERS)" if analyze else "EXPLAIN"
         _, rows = await client.execute_query(f"{verb} {sql}", params)
         plan = [row["QUERY PLAN"] for row in rows]

@@ -9,6 +9,7 @@ repeats a row and never skips one that stayed put.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,13 +21,18 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from adapters.platforms.engagement import ENGAGEMENT_MAX
-from models import Platform, Profile, Role, SocialAccount
+from models import Platform, Profile, Role, SocialAccount, User
 from models.ids import BIGINT_MAX
 from resolvers.aggregates import RIZZ_SCORE_MAX
 from resolvers.cursors import Page, pack_cursor, page_size, unpack_cursor
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.profiles import normalize_niche
-from resolvers.relevance import RELEVANCE_MAX, match_sql, score_sql
+from resolvers.relevance import (
+    RELEVANCE_MAX,
+    postgres_search_sql,
+    score_sql,
+    sqlite_match_sql,
+)
 from resolvers.text import INVISIBLE_MESSAGE, has_forbidden_characters
 
 SEARCH_MAX = 100
@@ -85,24 +91,52 @@ async def search_profiles(
     first: int | None,
     after: str | None,
 ) -> Page[Profile]:
-    limit = page_size(first)
-    query, order = page_query(filter, order, after)
-    column = _COLUMNS[order.field]
-    rows = await query.limit(limit + 1)
-    page = rows[:limit]
+    planned = discovery_page(filter, order, first, after)
+    rows = await planned.rows
+    page = rows[: planned.size]
     return Page(
         items=page,
-        cursors=[profile_cursor(order, getattr(p, column), p.id) for p in page],
-        has_next_page=len(rows) > limit,
+        cursors=[planned.cursor(getattr(p, planned.column), p.id) for p in page],
+        has_next_page=len(rows) > planned.size,
         has_previous_page=after is not None,
     )
 
 
-def page_query(
-    filter: ProfileFilter | None, order: ProfileOrder | None, after: str | None
-) -> tuple[QuerySet[Profile], ProfileOrder]:
-    """The ordered query of discovery's rows after ``after`` (without the page's limit), and
-    the order it applied; ``bench/explain_discovery.py`` prints the plan of each."""
+@dataclass(frozen=True, slots=True)
+class DiscoveryPageQuery:
+    """One discovery page as a query: the rows after the cursor in order, one more than the page
+    holds (that one says whether a next page exists); what its cursors are made of. The
+    Strawberry path runs it; resolvers/compiled/discovery.py wraps its SQL in the JSON of the
+    answer; ``bench/explain_discovery.py`` prints its plan."""
+
+    rows: QuerySet[Profile]
+    order: ProfileOrder
+    size: int
+    search: str | None
+
+    @property
+    def column(self) -> str:
+        """The column (or annotation) the rows are ordered by, before the id."""
+        return _COLUMNS[self.order.field]
+
+    def cursor(self, value: Any, profile_id: int) -> str:
+        return profile_cursor(self.order, value, profile_id, self.search)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The rows' SQL and parameters, exactly as Tortoise sends them when the rows are
+        awaited (placeholders in the connection's style)."""
+        self.rows._choose_db_if_not_chosen()
+        self.rows._make_query()
+        sql, params = self.rows.query.get_parameterized_sql()
+        return sql, list(params)
+
+
+def discovery_page(
+    filter: ProfileFilter | None, order: ProfileOrder | None, first: int | None, after: str | None
+) -> DiscoveryPageQuery:
+    """Every rule of a discovery page (its size, the filter, the default order, the cursor),
+    checked, as a query not yet run; OperationError when the arguments are refused."""
+    size = page_size(first)
     valid = validate_filter(filter or ProfileFilter())
     if order is None:
         order = ProfileOrder(ProfileOrderField.RELEVANCE) if valid.search else ProfileOrder()
@@ -119,13 +153,16 @@ def page_query(
         query = query.filter(growth_30d__isnull=False)
     descending = order.direction is OrderDirection.DESC
     if after is not None:
-        value, last_id = profile_cursor_position(after, order)
+        value, last_id = profile_cursor_position(after, order, valid.search)
         op = "lt" if descending else "gt"
-        query = query.filter(
+        # The first condition is implied by the second; it is there for the planner, which
+        # turns it into the start of a range read of the (column, id) index.
+        query = query.filter(**{f"{column}__{op}e": value}).filter(
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
         )
     sign = "-" if descending else ""
-    return query.order_by(f"{sign}{column}", f"{sign}id"), order
+    rows = query.order_by(f"{sign}{column}", f"{sign}id").limit(size + 1)
+    return DiscoveryPageQuery(rows=rows, order=order, size=size, search=valid.search)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,13 +272,15 @@ def _place(name: str, value: str | None, errors: list[FieldError]) -> str | None
 
 def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
     """The public, active profiles of unsuspended users that match every condition of ``f``."""
-    query = Profile.filter(is_public=True, is_active=True, user__suspended=False)
-    if f.search is not None:
+    query = listed_profiles()
+    if f.search is not None and _dialect() == "postgres":
+        # One flat condition, literal match included (relevance.postgres_search_sql says why).
+        query = query.annotate(search_hit=postgres_search_sql(f.search)).filter(search_hit=True)
+    elif f.search is not None:
         # Tortoise's icontains escapes LIKE's wildcards (% _ \) and adds ESCAPE '\', so the
-        # text matches literally on SQLite and PostgreSQL alike (tests pin it).
-        # Beyond that, relevance.py's matches: misspelt names, and full text on PostgreSQL.
+        # text matches literally (tests pin it); relevance.py's FTS5 match adds misspelt names.
         literal = Q(display_name__icontains=f.search) | Q(bio__icontains=f.search)
-        more = match_sql(_dialect(), f.search)
+        more = sqlite_match_sql(f.search)
         if more is None:
             query = query.filter(literal)
         else:
@@ -271,28 +310,56 @@ def _filtered(f: ValidProfileFilter) -> QuerySet[Profile]:
     return query
 
 
+def listed_profiles() -> QuerySet[Profile]:
+    """The profiles lists may show: public, active, and of a user who is not suspended. The
+    suspension check reads the few suspended users (a partial index, migration 0013) instead
+    of joining every profile to its user."""
+    suspended = User.filter(suspended=True).values("id")
+    return Profile.filter(is_public=True, is_active=True).exclude(user_id__in=Subquery(suspended))
+
+
 def _dialect() -> str:
     return str(Profile._meta.db.capabilities.dialect)
 
 
-def profile_cursor(order: ProfileOrder, value: Any, profile_id: int) -> str:
-    """An opaque cursor naming the ordering (field and direction), the sort value and the id."""
+def profile_cursor(
+    order: ProfileOrder, value: Any, profile_id: int, search: str | None = None
+) -> str:
+    """An opaque cursor naming the ordering (field and direction), the sort value and the id;
+    a RELEVANCE cursor also names its search (``search_digest``), since its value is a score
+    for that text only."""
     if isinstance(value, datetime):
         value = value.astimezone(UTC).isoformat()
-    return pack_cursor([order.field.value, order.direction.value, value, profile_id])
+    parts = [order.field.value, order.direction.value, value, profile_id]
+    if order.field is ProfileOrderField.RELEVANCE:
+        parts.append(search_digest(search or ""))
+    return pack_cursor(parts)
 
 
-def profile_cursor_position(cursor: str, order: ProfileOrder) -> tuple[Any, int]:
-    """The sort value and id of a cursor made by ``profile_cursor`` for this same ordering."""
+def search_digest(search: str) -> str:
+    """A short digest of a validated search text: enough to tell one search's cursor from
+    another's, and no echo of what was searched in a URL or a log."""
+    return hashlib.sha256(search.encode()).hexdigest()[:12]
+
+
+def profile_cursor_position(
+    cursor: str, order: ProfileOrder, search: str | None = None
+) -> tuple[Any, int]:
+    """The sort value and id of a cursor made by ``profile_cursor`` for this same ordering
+    (and, for RELEVANCE, this same search)."""
     invalid = OperationError.single(
         ("after",), "The cursor is invalid for this ordering.", ErrorCode.INVALID
     )
     decoded = unpack_cursor(cursor)
-    if decoded is None or len(decoded) != 4:
+    relevance = order.field is ProfileOrderField.RELEVANCE
+    if decoded is None or len(decoded) != (5 if relevance else 4):
         raise invalid
-    field, direction, value, profile_id = decoded
+    field, direction, value, profile_id = decoded[:4]
     if field != order.field.value or direction != order.direction.value:
         raise invalid
+    if relevance and decoded[4] != search_digest(search or ""):
+        message = "The cursor belongs to another search; start again without `after`."
+        raise OperationError.single(("after",), message, ErrorCode.INVALID)
     if not _is_int_within(profile_id, 0, BIGINT_MAX):
         raise invalid
     parsed = _sort_value(order.field, value)

@@ -32,6 +32,7 @@ from tortoise.expressions import Q
 
 from models import Profile, Role
 from resolvers.cursors import pack_cursor, page_size, unpack_cursor
+from resolvers.discovery import listed_profiles
 from resolvers.errors import ErrorCode, OperationError
 
 CANDIDATES_MAX = 1000
@@ -260,7 +261,5 @@ def _brand_conditions(creator: Profile) -> Q:
 
 
 async def _candidates(role: Role, condition: Q) -> list[Profile]:
-    query = Profile.filter(
-        condition, role=role.value, is_public=True, is_active=True, user__suspended=False
-    )
+    query = listed_profiles().filter(condition, role=role.value)
     return await query.order_by("-rizz_score", "-id").limit(CANDIDATES_MAX)

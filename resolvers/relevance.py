@@ -32,11 +32,8 @@ from tortoise.expressions import RawSQL
 FUZZY_MIN_SHARE = 0.4
 # Far above any score either formula gives, to refuse cursors that no row could have made.
 RELEVANCE_MAX = 1_000_000
-_POSTGRES_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, coalesce(profiles.display_name, '') || ' '"
-    " || coalesce(profiles.bio, '')"
-    " || ' ' || replace(profiles.niche_tags, '|', ' '))"
-)
+# display name + bio + niches as a tsvector: a stored generated column (migration 0013).
+_POSTGRES_DOCUMENT = "profiles.search_document"
 
 
 def sql_text(text: str) -> str:
@@ -71,17 +68,15 @@ def _sqlite_share(text: str) -> tuple[str, int]:
     return found, len(pairs)
 
 
-def match_sql(dialect: str, text: str) -> RawSQL | None:
-    """SQL that is true (PostgreSQL) or 1 (SQLite) for the rows the text matches beyond the
-    literal substring match, or None when nothing more can match."""
-    literal = sql_text(text)
-    if dialect == "postgres":
-        parts = [f"{_POSTGRES_DOCUMENT} @@ plainto_tsquery('simple'::regconfig, {literal})"]
-        if fuzzy_words(text):
-            parts.append(f"{literal} <% profiles.display_name")
-        # A bare condition, not CASE: PostgreSQL's planner then sees each OR branch and can
-        # serve it from its index (discovery compares it with true, which the planner drops).
-        return RawSQL("(" + " OR ".join(parts) + ")")
+def like_pattern(text: str) -> str:
+    """SQL for a LIKE pattern (with ``ESCAPE '\\'``) that holds the text literally, anywhere."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sql_text(f"%{escaped}%")
+
+
+def sqlite_match_sql(text: str) -> RawSQL | None:
+    """SQLite: SQL that is 1 for the rows the text matches beyond the literal substring match
+    (a misspelt name), or None when nothing more can match."""
     if not fuzzy_words(text):
         return None
     # Candidates from the FTS5 index: names sharing a trigram with the text; then the share of
@@ -94,6 +89,26 @@ def match_sql(dialect: str, text: str) -> RawSQL | None:
     return RawSQL(
         f"CASE WHEN profiles.id IN ({search}) AND ({found}) >= {needed} THEN 1 ELSE 0 END"
     )
+
+
+def postgres_search_sql(text: str) -> RawSQL:
+    """PostgreSQL: the whole match, the literal substring included, as one flat OR. Flat, so
+    the planner sees the very condition its BitmapOr of indexes rechecks and evaluates it once
+    per candidate, not once more as a filter; the cheap, likely branches first, the bio's LIKE
+    (an upper() of the whole bio) last. The LIKEs are written as Tortoise's icontains writes
+    them, which is what the expression indexes of migration 0012 serve."""
+    pattern = like_pattern(text)
+    literal = sql_text(text)
+    branches = [
+        f"{_POSTGRES_DOCUMENT} @@ plainto_tsquery('simple'::regconfig, {literal})",
+        f"UPPER(CAST(profiles.display_name AS VARCHAR)) LIKE UPPER({pattern}) ESCAPE '\\'",
+    ]
+    if fuzzy_words(text):
+        # Written as the index condition is (%>, the commutator of <%), so the planner sees
+        # this branch already checked by the BitmapOr, and drops it from the filter.
+        branches.append(f"profiles.display_name %> {literal}")
+    branches.append(f"UPPER(CAST(profiles.bio AS VARCHAR)) LIKE UPPER({pattern}) ESCAPE '\\'")
+    return RawSQL("(" + " OR ".join(branches) + ")")
 
 
 def score_sql(dialect: str, text: str) -> RawSQL:

@@ -14,6 +14,7 @@ import pytest
 
 from models import Profile, SocialAccount, StatsSnapshot, User
 from resolvers.aggregates import compute_aggregates
+from resolvers.cursors import pack_cursor, unpack_cursor
 from resolvers.growth import GrowthWindow, profile_growths
 from resolvers.seed import HISTORY_DAYS, UNUSABLE_PASSWORD, seed
 from schema.node import decode_id
@@ -253,6 +254,52 @@ async def test_a_relevance_cursor_is_refused_by_another_order(gql: GraphQLClient
     page = await discover(gql, filter, first=1)
     cursor = page["pageInfo"]["endCursor"]
     await assert_bad_user_input(gql, filter=filter, order=("RIZZ_SCORE", "DESC"), after=cursor)
+
+
+async def test_a_relevance_cursor_is_refused_by_another_search(gql: GraphQLClient):
+    scope = new_token()
+    await make_profiles(gql, scope, [Spec("Quill One"), Spec("Quill Two"), Spec("Quilt Maker")])
+    filter = {"search": "Quill", "niches": [scope]}
+    cursor = (await discover(gql, filter, first=1))["pageInfo"]["endCursor"]
+    for other in ("Quilt", "quill", "Quill One"):
+        error = await assert_bad_user_input(
+            gql, filter={**filter, "search": other}, order=("RELEVANCE", "DESC"), after=cursor
+        )
+        assert error["extensions"]["field"] == ["after"]
+        assert error["extensions"]["userErrors"][0]["code"] == "INVALID"
+    # The same search, spaced differently, is the same search: its cursor goes on.
+    spaced = {**filter, "search": "  Quill "}
+    rest = await discover(gql, spaced, ("RELEVANCE", "DESC"), first=5, after=cursor)
+    assert len(rest["edges"]) == 2
+
+
+async def test_a_relevance_cursor_without_its_search_is_refused(gql: GraphQLClient):
+    scope = new_token()
+    await make_profiles(gql, scope, [Spec("Lark One"), Spec("Lark Two")])
+    filter = {"search": "Lark", "niches": [scope]}
+    cursor = (await discover(gql, filter, first=1))["pageInfo"]["endCursor"]
+    decoded = unpack_cursor(cursor)
+    assert decoded is not None and len(decoded) == 5
+    # A cursor of the old shape, without the digest, names no search.
+    error = await assert_bad_user_input(
+        gql, filter=filter, order=("RELEVANCE", "DESC"), after=pack_cursor(decoded[:4])
+    )
+    assert error["extensions"]["field"] == ["after"]
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "\x1b[31m", "del\x7f"])
+async def test_a_search_with_control_characters_is_refused(gql: GraphQLClient, text: str):
+    error = await assert_bad_user_input(gql, filter={"search": text})
+    assert error["extensions"]["field"] == ["filter", "search"]
+
+
+async def test_wildcards_in_a_search_match_literally(gql: GraphQLClient):
+    scope = new_token()
+    await make_profiles(
+        gql, scope, [Spec("Half%_Off\\Deals"), Spec("Half Price"), Spec("HalfXOffYDeals")]
+    )
+    assert await names(gql, {"search": "%_Off\\", "niches": [scope]}) == {"Half%_Off\\Deals"}
+    assert await names(gql, {"search": "%", "niches": [scope]}) == {"Half%_Off\\Deals"}
 
 
 async def test_relevance_without_search_text_is_refused(gql: GraphQLClient):

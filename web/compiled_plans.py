@@ -36,6 +36,7 @@ from starlette.types import Scope
 
 from adapters.tokens import InvalidTokenError
 from resolvers import auth
+from resolvers.compiled import discovery as compiled_discovery
 from resolvers.compiled import profile as compiled_profile
 from resolvers.profile_views import count_view
 from resolvers.services import Services
@@ -154,6 +155,16 @@ async def viewer_profile(request: CompiledRequest) -> bytes | None:
     return await request.answer(b'{"viewer":' + found.body + b"}", viewer_id)
 
 
+async def discovery_page(request: CompiledRequest) -> bytes | None:
+    """DiscoveryPage: ``profiles(filter, orderBy, first, after)``, the same page for every
+    viewer (resolvers/compiled/discovery.py decides what it cannot answer)."""
+    viewer_id = request.viewer_id()
+    data = await compiled_discovery.discovery_page_json(viewer_id, False, request.trusted.variables)
+    if data is None:
+        return None
+    return await request.answer(data, viewer_id)
+
+
 def trusted_id(name: str) -> str:
     """The document id of schema/documents/<name>.graphql."""
     return document_id((DOCUMENTS_DIR / f"{name}.graphql").read_bytes().decode("utf-8"))
@@ -162,4 +173,5 @@ def trusted_id(name: str) -> str:
 PLANS: dict[str, Plan] = {
     trusted_id("ProfileById"): profile_by_id,
     trusted_id("ViewerProfile"): viewer_profile,
+    trusted_id("DiscoveryPage"): discovery_page,
 }
