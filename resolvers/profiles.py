@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from models import Profile, SocialAccount, User
+from models import Platform, Profile, SocialAccount, User
 from resolvers.avatar_urls import own_upload_prefix, public_url_errors, remove_replaced_upload
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
+from resolvers.sql_text import Converter, connection, converters, placeholder, placeholders
 from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import FOLLOWERS_MAX
 from resolvers.text import INVISIBLE_MESSAGE, clean_text, has_forbidden_characters
@@ -100,14 +103,83 @@ def niche_tags(niches: Sequence[str]) -> str:
     return "|" + "|".join(niches) + "|" if niches else ""
 
 
-async def visible_profile(viewer: User | None, profile_id: int) -> Profile | None:
+PROFILE_COLUMNS = (
+    "id",
+    "user_id",
+    "role",
+    "display_name",
+    "bio",
+    "avatar_url",
+    "niches",
+    "city",
+    "state",
+    "country",
+    "preferences",
+    "is_public",
+    "is_active",
+    "total_followers",
+    "avg_engagement",
+    "rizz_score",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A profile as the read paths show it: the columns the Profile type exposes, without a
+    model instance (and without parsing the datetimes nobody asked for)."""
+
+    id: int
+    user_id: int
+    role: str
+    display_name: str
+    bio: str | None
+    avatar_url: str | None
+    niches: list[str]
+    city: str | None
+    state: str | None
+    country: str | None
+    preferences: dict[str, Any]
+    is_public: bool
+    is_active: bool
+    total_followers: int
+    avg_engagement: float
+    rizz_score: int
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, m: Profile) -> ProfileRow:
+        return cls(*(getattr(m, column) for column in PROFILE_COLUMNS))
+
+
+@cache
+def _visible_sql(dialect: str) -> str:
+    columns = ", ".join(f"p.{c}" for c in PROFILE_COLUMNS)
+    profiles, users, marker = Profile._meta.db_table, User._meta.db_table, placeholder(dialect, 1)
+    return (
+        f"SELECT {columns}, u.suspended FROM {profiles} p "  # noqa: S608 - fixed names only
+        f"JOIN {users} u ON u.id = p.user_id WHERE p.id = {marker}"
+    )
+
+
+@cache
+def _profile_converters() -> tuple[Converter, ...]:
+    # Built on first use: Tortoise adds the ``user_id`` field when it initialises.
+    return (*converters(Profile, PROFILE_COLUMNS), *converters(User, ("suspended",)))
+
+
+async def visible_profile(viewer: User | None, profile_id: int) -> ProfileRow | None:
     """A profile the viewer may see: public and active with an unsuspended owner, or their own."""
-    profile = await Profile.get_or_none(id=profile_id).select_related("user")
-    if profile is None:
+    db, dialect = connection(Profile)
+    _, rows = await db.execute_query(_visible_sql(dialect), [profile_id])
+    if not rows:
         return None
+    convert = _profile_converters()
+    *values, suspended = (c(v) for c, v in zip(convert, rows[0], strict=True))
+    profile = ProfileRow(*values)
     if viewer is not None and profile.user_id == viewer.id:
         return profile
-    if not profile.is_public or not profile.is_active or profile.user.suspended:
+    if not profile.is_public or not profile.is_active or suspended:
         return None
     return profile
 
@@ -120,6 +192,49 @@ async def accounts_by_profile(profile_ids: Sequence[int]) -> list[list[SocialAcc
     """Every social account of each profile, in the order of ``profile_ids`` (one query)."""
     grouped: dict[int, list[SocialAccount]] = {pid: [] for pid in profile_ids}
     for account in await SocialAccount.filter(profile_id__in=list(set(profile_ids))):
+        grouped[account.profile_id].append(account)
+    return [grouped[pid] for pid in profile_ids]
+
+
+ACCOUNT_COLUMNS = ("id", "profile_id", "platform", "followers", "engagement", "synced_at")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNumbers:
+    """A social account's current numbers, the part a profile's platform breakdown shows."""
+
+    id: int
+    profile_id: int
+    platform: Platform
+    followers: int
+    engagement: float | None
+    synced_at: datetime
+
+
+@cache
+def _account_converters() -> tuple[Converter, ...]:
+    return converters(SocialAccount, ACCOUNT_COLUMNS)
+
+
+def _numbers_sql(dialect: str, count: int) -> str:
+    columns, table = ", ".join(ACCOUNT_COLUMNS), SocialAccount._meta.db_table
+    select = f"SELECT {columns} FROM {table}"  # noqa: S608 - fixed names only
+    if dialect == "postgres":  # one text for any number of profiles: an array parameter
+        return f"{select} WHERE profile_id = ANY($1::bigint[])"
+    return f"{select} WHERE profile_id IN ({placeholders(dialect, count)})"
+
+
+async def account_numbers_by_profile(profile_ids: Sequence[int]) -> list[list[AccountNumbers]]:
+    """Every social account's numbers for each profile, in the order of ``profile_ids`` (one
+    query, its SQL text built once)."""
+    grouped: dict[int, list[AccountNumbers]] = {pid: [] for pid in profile_ids}
+    ids = list(grouped)
+    db, dialect = connection(SocialAccount)
+    params: list[Any] = [ids] if dialect == "postgres" else ids
+    _, rows = await db.execute_query(_numbers_sql(dialect, len(ids)), params)
+    convert = _account_converters()
+    for row in rows:
+        account = AccountNumbers(*(c(v) for c, v in zip(convert, row, strict=True)))
         grouped[account.profile_id].append(account)
     return [grouped[pid] for pid in profile_ids]
 

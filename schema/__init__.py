@@ -69,7 +69,7 @@ class NodeQuery:
             if model is None:
                 return None
             count_profile_view(info.context.services, viewer, model)
-            return Profile.from_model(model)
+            return Profile.from_row(model)
         if type_name == "User" and viewer is not None and viewer.id == pk:
             return User.from_model(viewer)
         if type_name in REALTIME_NODE_TYPES:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
-from models import Conversation, ConversationParticipant, Message, Profile, SocialAccount, User
+from models import Conversation, ConversationParticipant, Message, Profile, User
 from resolvers.chat.batches import (
     conversations_by_id,
     messages_by_id,
@@ -17,7 +17,7 @@ from resolvers.chat.batches import (
 )
 from resolvers.growth import Growth, GrowthWindow, account_growths, profile_growths
 from resolvers.people import profiles_by_user
-from resolvers.profiles import accounts_by_profile, users_by_id
+from resolvers.profiles import AccountNumbers, account_numbers_by_profile, users_by_id
 
 
 async def _account_growths(keys: Sequence[tuple[int, GrowthWindow]]) -> list[Growth | None]:
@@ -30,8 +30,8 @@ async def _profile_growths(keys: Sequence[tuple[int, GrowthWindow]]) -> list[Gro
 
 @dataclass(slots=True)
 class Loaders:
-    accounts_by_profile: DataLoader[int, list[SocialAccount]] = field(
-        default_factory=lambda: DataLoader(load_fn=accounts_by_profile)
+    accounts_by_profile: DataLoader[int, list[AccountNumbers]] = field(
+        default_factory=lambda: DataLoader(load_fn=account_numbers_by_profile)
     )
     users: DataLoader[int, User | None] = field(
         default_factory=lambda: DataLoader(load_fn=users_by_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -132,7 +133,7 @@ class PlatformStats:
         return [StatsPoint(at=p.at, followers=p.followers, engagement=p.engagement) for p in points]
 
     @classmethod
-    def from_model(cls, account: SocialAccount) -> PlatformStats:
+    def from_model(cls, account: SocialAccount | ops.AccountNumbers) -> PlatformStats:
         return cls(
             platform=account.platform,
             followers=account.followers,
@@ -161,7 +162,9 @@ class PlatformBreakdown:
     )
 
     @classmethod
-    def from_accounts(cls, accounts: list[SocialAccount]) -> PlatformBreakdown:
+    def from_accounts(
+        cls, accounts: Sequence[SocialAccount | ops.AccountNumbers]
+    ) -> PlatformBreakdown:
         by_platform = {a.platform: PlatformStats.from_model(a) for a in accounts}
         return cls(**{p.value.lower(): by_platform.get(p) for p in PlatformEnum})
 
@@ -215,7 +218,7 @@ class Profile(Node):
     updated_at: datetime = strawberry.field(
         description="When the profile or its stats last changed."
     )
-    model: strawberry.Private[ProfileModel]
+    model: strawberry.Private[ops.ProfileRow]
 
     @strawberry.field(description="What this profile is looking for; only its owner sees it.")
     async def preferences(self, info: Info) -> Preferences | None:
@@ -226,6 +229,10 @@ class Profile(Node):
 
     @classmethod
     def from_model(cls, m: ProfileModel) -> Profile:
+        return cls.from_row(ops.ProfileRow.from_model(m))
+
+    @classmethod
+    def from_row(cls, m: ops.ProfileRow) -> Profile:
         has_location = m.city or m.state or m.country
         return cls(
             id=encode_id("Profile", m.id),
@@ -380,7 +387,7 @@ class ProfileQuery:
         if model is None:
             return None
         count_profile_view(info.context.services, viewer, model)
-        return Profile.from_model(model)
+        return Profile.from_row(model)
 
 
 @strawberry.type

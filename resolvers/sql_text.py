@@ -1,0 +1,42 @@
+"""SQL text written once per dialect for the hottest reads, run with ``execute_query``.
+
+Tortoise builds a query's SQL with pypika on every call (about a third of a profile read's CPU,
+bench/strawberry_cost.py) and turns every column of every row into a model instance. The reads
+on every profile page instead keep their SQL text here, built on first use for the connection's
+dialect, and convert only the columns they select, each with its model field's own converter,
+so a value reads exactly as through the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+Converter = Callable[[Any], Any]
+
+
+def placeholder(dialect: str, position: int) -> str:
+    """The parameter marker for the 1-based ``position``: ``$n`` for asyncpg, ``?`` elsewhere."""
+    return f"${position}" if dialect == "postgres" else "?"
+
+
+@lru_cache(maxsize=256)
+def placeholders(dialect: str, count: int, start: int = 1) -> str:
+    """``count`` comma-separated markers, for an ``IN (…)`` list of that length."""
+    return ", ".join(placeholder(dialect, start + i) for i in range(count))
+
+
+def converters(model: type[Model], columns: Sequence[str]) -> tuple[Converter, ...]:
+    """Each column's model-field converter (database value to Python), in column order."""
+    fields = model._meta.fields_map
+    return tuple(fields[name].to_python_value for name in columns)
+
+
+def connection(model: type[Model]) -> tuple[BaseDBAsyncClient, str]:
+    """The model's connection (the current transaction's, inside one) and its dialect."""
+    db = model._meta.db
+    return db, db.capabilities.dialect
