@@ -15,7 +15,14 @@ from models import Platform, Profile, SocialAccount, User
 from resolvers.avatar_urls import own_upload_prefix, public_url_errors, remove_replaced_upload
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
-from resolvers.sql_text import Converter, connection, converters, placeholder, placeholders
+from resolvers.sql_text import (
+    Converter,
+    connection,
+    convert_later,
+    converters,
+    placeholder,
+    placeholders,
+)
 from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import FOLLOWERS_MAX
 from resolvers.text import INVISIBLE_MESSAGE, clean_text, has_forbidden_characters
@@ -114,14 +121,15 @@ PROFILE_COLUMNS = (
     "city",
     "state",
     "country",
-    "preferences",
+    "preferences_value",
     "is_public",
     "is_active",
     "total_followers",
     "avg_engagement",
     "rizz_score",
-    "updated_at",
+    "updated_at_value",
 )
+LATER = frozenset({"preferences", "updated_at"})  # what few readers ask for: converted on demand
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,22 +147,32 @@ class ProfileRow:
     city: str | None
     state: str | None
     country: str | None
-    preferences: dict[str, Any]
+    preferences_value: object  # as read; ``preferences`` converts it
     is_public: bool
     is_active: bool
     total_followers: int
     avg_engagement: float
     rizz_score: int
-    updated_at: datetime
+    updated_at_value: object  # as read; ``updated_at`` converts it
+
+    @property
+    def preferences(self) -> dict[str, Any]:
+        value: dict[str, Any] = convert_later(Profile, "preferences", self.preferences_value)
+        return value
+
+    @property
+    def updated_at(self) -> datetime:
+        value: datetime = convert_later(Profile, "updated_at", self.updated_at_value)
+        return value
 
     @classmethod
     def from_model(cls, m: Profile) -> ProfileRow:
-        return cls(*(getattr(m, column) for column in PROFILE_COLUMNS))
+        return cls(*(getattr(m, column.removesuffix("_value")) for column in PROFILE_COLUMNS))
 
 
 @cache
 def _visible_sql(dialect: str) -> str:
-    columns = ", ".join(f"p.{c}" for c in PROFILE_COLUMNS)
+    columns = ", ".join(f"p.{c.removesuffix('_value')}" for c in PROFILE_COLUMNS)
     profiles, users, marker = Profile._meta.db_table, User._meta.db_table, placeholder(dialect, 1)
     return (
         f"SELECT {columns}, u.suspended FROM {profiles} p "  # noqa: S608 - fixed names only
@@ -165,7 +183,8 @@ def _visible_sql(dialect: str) -> str:
 @cache
 def _profile_converters() -> tuple[Converter, ...]:
     # Built on first use: Tortoise adds the ``user_id`` field when it initialises.
-    return (*converters(Profile, PROFILE_COLUMNS), *converters(User, ("suspended",)))
+    columns = [c.removesuffix("_value") for c in PROFILE_COLUMNS]
+    return (*converters(Profile, columns, LATER), *converters(User, ("suspended",)))
 
 
 async def visible_profile(viewer: User | None, profile_id: int) -> ProfileRow | None:
@@ -208,12 +227,21 @@ class AccountNumbers:
     platform: Platform
     followers: int
     engagement: float | None
-    synced_at: datetime
+    synced_at_value: object  # as read; ``synced_at`` converts it
+
+    @property
+    def synced_at(self) -> datetime:
+        value: datetime = convert_later(SocialAccount, "synced_at", self.synced_at_value)
+        return value
+
+    @classmethod
+    def from_model(cls, m: SocialAccount) -> AccountNumbers:
+        return cls(m.id, m.profile_id, m.platform, m.followers, m.engagement, m.synced_at)
 
 
 @cache
 def _account_converters() -> tuple[Converter, ...]:
-    return converters(SocialAccount, ACCOUNT_COLUMNS)
+    return converters(SocialAccount, ACCOUNT_COLUMNS, later=("synced_at",))
 
 
 def _numbers_sql(dialect: str, count: int) -> str:

@@ -9,7 +9,7 @@ so a value reads exactly as through the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -30,10 +30,23 @@ def placeholders(dialect: str, count: int, start: int = 1) -> str:
     return ", ".join(placeholder(dialect, start + i) for i in range(count))
 
 
-def converters(model: type[Model], columns: Sequence[str]) -> tuple[Converter, ...]:
-    """Each column's model-field converter (database value to Python), in column order."""
+def _as_given(value: Any) -> Any:
+    return value
+
+
+def converters(
+    model: type[Model], columns: Sequence[str], later: Collection[str] = ()
+) -> tuple[Converter, ...]:
+    """Each column's model-field converter (database value to Python), in column order; the
+    columns in ``later`` are kept as the database gave them, for ``convert_later`` when (and if)
+    a reader asks for them: parsing a datetime or a JSON document nobody reads is wasted CPU."""
     fields = model._meta.fields_map
-    return tuple(fields[name].to_python_value for name in columns)
+    return tuple(_as_given if name in later else fields[name].to_python_value for name in columns)
+
+
+def convert_later(model: type[Model], column: str, value: Any) -> Any:
+    """A column kept as given (see ``converters``), converted as the ORM would have."""
+    return model._meta.fields_map[column].to_python_value(value)
 
 
 def connection(model: type[Model]) -> tuple[BaseDBAsyncClient, str]:

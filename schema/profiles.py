@@ -93,8 +93,13 @@ class PlatformStats:
     engagement: float | None = strawberry.field(
         description="Engagement rate in percent (0–100); null when not known."
     )
-    synced_at: datetime = strawberry.field(description="When these numbers were last synced.")
     account_id: strawberry.Private[int]
+    numbers: strawberry.Private[ops.AccountNumbers]
+
+    # A resolver, not a value: the datetime is parsed only for the documents that ask for it.
+    @strawberry.field(description="When these numbers were last synced.")
+    def synced_at(self) -> datetime:
+        return self.numbers.synced_at
 
     @strawberry.field(description="Every sync of this platform, newest first.")
     @refused_as_bad_input
@@ -133,13 +138,17 @@ class PlatformStats:
         return [StatsPoint(at=p.at, followers=p.followers, engagement=p.engagement) for p in points]
 
     @classmethod
-    def from_model(cls, account: SocialAccount | ops.AccountNumbers) -> PlatformStats:
+    def from_model(cls, account: SocialAccount) -> PlatformStats:
+        return cls.from_numbers(ops.AccountNumbers.from_model(account))
+
+    @classmethod
+    def from_numbers(cls, numbers: ops.AccountNumbers) -> PlatformStats:
         return cls(
-            platform=account.platform,
-            followers=account.followers,
-            engagement=account.engagement,
-            synced_at=account.synced_at,
-            account_id=account.id,
+            platform=numbers.platform,
+            followers=numbers.followers,
+            engagement=numbers.engagement,
+            account_id=numbers.id,
+            numbers=numbers,
         )
 
 
@@ -162,10 +171,8 @@ class PlatformBreakdown:
     )
 
     @classmethod
-    def from_accounts(
-        cls, accounts: Sequence[SocialAccount | ops.AccountNumbers]
-    ) -> PlatformBreakdown:
-        by_platform = {a.platform: PlatformStats.from_model(a) for a in accounts}
+    def from_accounts(cls, accounts: Sequence[ops.AccountNumbers]) -> PlatformBreakdown:
+        by_platform = {a.platform: PlatformStats.from_numbers(a) for a in accounts}
         return cls(**{p.value.lower(): by_platform.get(p) for p in PlatformEnum})
 
 
@@ -215,10 +222,12 @@ class Profile(Node):
     stats: ProfileStats = strawberry.field(
         description="Audience numbers across the synced platforms."
     )
-    updated_at: datetime = strawberry.field(
-        description="When the profile or its stats last changed."
-    )
     model: strawberry.Private[ops.ProfileRow]
+
+    # A resolver, not a value: the datetime is parsed only for the documents that ask for it.
+    @strawberry.field(description="When the profile or its stats last changed.")
+    def updated_at(self) -> datetime:
+        return self.model.updated_at
 
     @strawberry.field(description="What this profile is looking for; only its owner sees it.")
     async def preferences(self, info: Info) -> Preferences | None:
@@ -251,7 +260,6 @@ class Profile(Node):
                 avg_engagement=m.avg_engagement,
                 profile_id=m.id,
             ),
-            updated_at=m.updated_at,
             model=m,
         )
 
