@@ -8,8 +8,11 @@ Runs the frontend's profile-by-id document (schema/documents/ProfileById.graphql
 the response cache nor the compiled path can answer it — N times through the real ASGI app, called
 directly (no HTTP client, no server: the client's own CPU is not counted). It reports CPU time
 per request (``time.process_time``, so the other processes sharing this machine do not count; the
-least of five batches, as they still slow it down) and a cProfile of a second run grouped by
-package.
+least of five batches, as they still slow it down), the same for the event loop's thread alone
+(without aiosqlite's worker thread, where SQLite itself runs), and a cProfile of a second run
+grouped by package, with its count of Python function calls per request: on a virtual machine
+shared with other work even CPU time drifts (time stolen by the host is charged to the process),
+while the count of calls does not.
 
 ``--ref REF`` first runs this same script against a temporary git worktree of REF (for example
 ``main``) on the same database, so one invocation prints before and after.
@@ -227,20 +230,25 @@ async def measure(database_url: str, requests: int, profiles: int, top: int) -> 
         # The machine is shared: the CPU a request costs rises while other processes fight
         # for the caches and cores. The least of several batches is the steadiest estimate.
         batch = max(1, requests // ROUNDS)
-        costs = []
+        costs, own = [], []
         for _ in range(ROUNDS):
-            started = time.process_time()
+            started, started_own = time.process_time(), time.thread_time()
             for _ in range(batch):
                 await one()
             costs.append((time.process_time() - started) / batch)
+            own.append((time.thread_time() - started_own) / batch)
         profiler = cProfile.Profile()
+        profiled = min(requests, 1000)
         profiler.enable()
-        for _ in range(min(requests, 1000)):
+        for _ in range(profiled):
             await one()
         profiler.disable()
+        calls = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
         return {
             "cpu_ms": 1000.0 * min(costs),
             "median_ms": 1000.0 * statistics.median(costs),
+            "thread_ms": 1000.0 * min(own),
+            "calls": calls / profiled,
             "packages": by_package(profiler, top),
             "answer": answer,
         }
@@ -285,7 +293,9 @@ def run_ref(ref: str, args: argparse.Namespace) -> dict[str, Any]:
 def report(label: str, result: dict[str, Any]) -> None:
     print(
         f"{label}: {result['cpu_ms']:.3f} ms CPU per request "
-        f"(least of {ROUNDS} batches; median {result['median_ms']:.3f} ms)"
+        f"(least of {ROUNDS} batches; median {result['median_ms']:.3f} ms); "
+        f"the event loop's thread alone {result['thread_ms']:.3f} ms; "
+        f"{result['calls']:.0f} Python function calls per request"
     )
     for name, share in result["packages"]:
         print(f"    {share:5.1f}%  {name}")
