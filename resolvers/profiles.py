@@ -170,39 +170,6 @@ class ProfileRow:
         return cls(*(getattr(m, column.removesuffix("_value")) for column in PROFILE_COLUMNS))
 
 
-@cache
-def _visible_sql(dialect: str) -> str:
-    columns = ", ".join(f"p.{c.removesuffix('_value')}" for c in PROFILE_COLUMNS)
-    profiles, users, marker = Profile._meta.db_table, User._meta.db_table, placeholder(dialect, 1)
-    return (
-        f"SELECT {columns}, u.suspended FROM {profiles} p "  # noqa: S608 - fixed names only
-        f"JOIN {users} u ON u.id = p.user_id WHERE p.id = {marker}"
-    )
-
-
-@cache
-def _profile_converters() -> tuple[Converter, ...]:
-    # Built on first use: Tortoise adds the ``user_id`` field when it initialises.
-    columns = [c.removesuffix("_value") for c in PROFILE_COLUMNS]
-    return (*converters(Profile, columns, LATER), *converters(User, ("suspended",)))
-
-
-async def visible_profile(viewer: User | None, profile_id: int) -> ProfileRow | None:
-    """A profile the viewer may see: public and active with an unsuspended owner, or their own."""
-    db, dialect = connection(Profile)
-    _, rows = await db.execute_query(_visible_sql(dialect), [profile_id])
-    if not rows:
-        return None
-    convert = _profile_converters()
-    *values, suspended = (c(v) for c, v in zip(convert, rows[0], strict=True))
-    profile = ProfileRow(*values)
-    if viewer is not None and profile.user_id == viewer.id:
-        return profile
-    if not profile.is_public or not profile.is_active or suspended:
-        return None
-    return profile
-
-
 async def profile_of(user: User) -> Profile:
     return await Profile.get(user_id=user.id)
 
@@ -265,6 +232,69 @@ async def account_numbers_by_profile(profile_ids: Sequence[int]) -> list[list[Ac
         account = AccountNumbers(*(c(v) for c, v in zip(convert, row, strict=True)))
         grouped[account.profile_id].append(account)
     return [grouped[pid] for pid in profile_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class VisibleProfile:
+    """A profile the viewer may see, with its accounts' numbers (read with it)."""
+
+    profile: ProfileRow
+    accounts: list[AccountNumbers]
+
+
+@cache
+def _visible_sql(dialect: str) -> str:
+    profile_columns = ", ".join(f"p.{c.removesuffix('_value')}" for c in PROFILE_COLUMNS)
+    account_columns = ", ".join(f"a.{c}" for c in ACCOUNT_COLUMNS)
+    profiles, users, accounts = (
+        Profile._meta.db_table,
+        User._meta.db_table,
+        SocialAccount._meta.db_table,
+    )
+    return (
+        f"SELECT {profile_columns}, u.suspended, {account_columns} "  # noqa: S608 - fixed names only
+        f"FROM {profiles} p JOIN {users} u ON u.id = p.user_id "
+        f"LEFT JOIN {accounts} a ON a.profile_id = p.id WHERE p.id = {placeholder(dialect, 1)}"
+    )
+
+
+@cache
+def _profile_converters() -> tuple[Converter, ...]:
+    # Built on first use: Tortoise adds the ``user_id`` field when it initialises.
+    columns = [c.removesuffix("_value") for c in PROFILE_COLUMNS]
+    return (*converters(Profile, columns, LATER), *converters(User, ("suspended",)))
+
+
+def _may_see(viewer: User | None, profile: ProfileRow, owner_suspended: bool) -> bool:
+    """The rule: public and active with an unsuspended owner, or the viewer's own."""
+    if viewer is not None and profile.user_id == viewer.id:
+        return True
+    return profile.is_public and profile.is_active and not owner_suspended
+
+
+async def visible_profile(viewer: User | None, profile_id: int) -> VisibleProfile | None:
+    """A profile the viewer may see: public and active with an unsuspended owner, or their own.
+
+    Its accounts come in the same statement (one row per account): nearly every read of a
+    profile shows its platform breakdown, and a second query cost more than the few repeated
+    columns (bench/strawberry_cost.py)."""
+    db, dialect = connection(Profile)
+    _, rows = await db.execute_query(_visible_sql(dialect), [profile_id])
+    if not rows:
+        return None
+    convert = _profile_converters()
+    split = len(convert)
+    *values, suspended = (c(v) for c, v in zip(convert, rows[0][:split], strict=True))
+    profile = ProfileRow(*values)
+    if not _may_see(viewer, profile, suspended):
+        return None
+    numbers = _account_converters()
+    accounts = [
+        AccountNumbers(*(c(v) for c, v in zip(numbers, row[split:], strict=True)))
+        for row in rows
+        if row[split] is not None  # the LEFT JOIN's one row for a profile without accounts
+    ]
+    return VisibleProfile(profile, accounts)
 
 
 async def users_by_id(user_ids: Sequence[int]) -> list[User | None]:

@@ -59,11 +59,11 @@ class NodeQuery:
         type_name, pk = decoded
         viewer = await info.context.viewer()
         if type_name == "Profile":
-            model = await profile_ops.visible_profile(viewer, pk)
-            if model is None:
+            found = await profile_ops.visible_profile(viewer, pk)
+            if found is None:
                 return None
-            count_profile_view(info.context.services, viewer, model)
-            return Profile.from_row(model)
+            count_profile_view(info.context.services, viewer, found.profile)
+            return Profile.from_visible(info, found)
         if type_name == "User" and viewer is not None and viewer.id == pk:
             return User.from_model(viewer)
         if type_name in REALTIME_NODE_TYPES:

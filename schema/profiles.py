@@ -241,6 +241,12 @@ class Profile(Node):
         return cls.from_row(ops.ProfileRow.from_model(m))
 
     @classmethod
+    def from_visible(cls, info: Info, found: ops.VisibleProfile) -> Profile:
+        """The profile, its accounts handed to this request's loader (read with it)."""
+        info.context.loaders.accounts_by_profile.prime(found.profile.id, found.accounts)
+        return cls.from_row(found.profile)
+
+    @classmethod
     def from_row(cls, m: ops.ProfileRow) -> Profile:
         has_location = m.city or m.state or m.country
         return cls(
@@ -391,11 +397,11 @@ class ProfileQuery:
         if decoded is None:
             return None
         viewer = await info.context.viewer()
-        model = await ops.visible_profile(viewer, decoded[1])
-        if model is None:
+        found = await ops.visible_profile(viewer, decoded[1])
+        if found is None:
             return None
-        count_profile_view(info.context.services, viewer, model)
-        return Profile.from_row(model)
+        count_profile_view(info.context.services, viewer, found.profile)
+        return Profile.from_visible(info, found)
 
 
 @strawberry.type
