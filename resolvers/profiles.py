@@ -16,12 +16,12 @@ from resolvers.avatar_urls import own_upload_prefix, public_url_errors, remove_r
 from resolvers.errors import ErrorCode, FieldError, OperationError
 from resolvers.services import Services
 from resolvers.sql_text import (
-    Converter,
+    RowReader,
     connection,
     convert_later,
-    converters,
     placeholder,
     placeholders,
+    reader,
 )
 from resolvers.stats_change import StatsChange, change_profile_stats
 from resolvers.sync import FOLLOWERS_MAX
@@ -207,8 +207,8 @@ class AccountNumbers:
 
 
 @cache
-def _account_converters() -> tuple[Converter, ...]:
-    return converters(SocialAccount, ACCOUNT_COLUMNS, later=("synced_at",))
+def _account_reader() -> RowReader:
+    return reader(SocialAccount, ACCOUNT_COLUMNS, later=("synced_at",))
 
 
 def _numbers_sql(dialect: str, count: int) -> str:
@@ -227,9 +227,9 @@ async def account_numbers_by_profile(profile_ids: Sequence[int]) -> list[list[Ac
     db, dialect = connection(SocialAccount)
     params: list[Any] = [ids] if dialect == "postgres" else ids
     _, rows = await db.execute_query(_numbers_sql(dialect, len(ids)), params)
-    convert = _account_converters()
+    read = _account_reader()
     for row in rows:
-        account = AccountNumbers(*(c(v) for c, v in zip(convert, row, strict=True)))
+        account = AccountNumbers(*read.values(row))
         grouped[account.profile_id].append(account)
     return [grouped[pid] for pid in profile_ids]
 
@@ -259,10 +259,10 @@ def _visible_sql(dialect: str) -> str:
 
 
 @cache
-def _profile_converters() -> tuple[Converter, ...]:
+def _profile_readers() -> tuple[RowReader, RowReader]:
     # Built on first use: Tortoise adds the ``user_id`` field when it initialises.
     columns = [c.removesuffix("_value") for c in PROFILE_COLUMNS]
-    return (*converters(Profile, columns, LATER), *converters(User, ("suspended",)))
+    return reader(Profile, columns, LATER), reader(User, ("suspended",))
 
 
 def _may_see(viewer: User | None, profile: ProfileRow, owner_suspended: bool) -> bool:
@@ -282,15 +282,16 @@ async def visible_profile(viewer: User | None, profile_id: int) -> VisibleProfil
     _, rows = await db.execute_query(_visible_sql(dialect), [profile_id])
     if not rows:
         return None
-    convert = _profile_converters()
-    split = len(convert)
-    *values, suspended = (c(v) for c, v in zip(convert, rows[0][:split], strict=True))
-    profile = ProfileRow(*values)
+    read_profile, read_owner = _profile_readers()
+    first = rows[0]
+    profile = ProfileRow(*read_profile.values(first))
+    (suspended,) = read_owner.values(first, read_profile.width)
     if not _may_see(viewer, profile, suspended):
         return None
-    numbers = _account_converters()
+    split = read_profile.width + read_owner.width
+    read_account = _account_reader()
     accounts = [
-        AccountNumbers(*(c(v) for c, v in zip(numbers, row[split:], strict=True)))
+        AccountNumbers(*read_account.values(row, split))
         for row in rows
         if row[split] is not None  # the LEFT JOIN's one row for a profile without accounts
     ]

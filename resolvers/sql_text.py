@@ -10,10 +10,12 @@ so a value reads exactly as through the ORM.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields import Field
 from tortoise.models import Model
 
 Converter = Callable[[Any], Any]
@@ -30,18 +32,37 @@ def placeholders(dialect: str, count: int, start: int = 1) -> str:
     return ", ".join(placeholder(dialect, start + i) for i in range(count))
 
 
-def _as_given(value: Any) -> Any:
-    return value
+@dataclass(frozen=True, slots=True)
+class RowReader:
+    """Reads a run of columns of a result row as the ORM would: each column through its model
+    field's converter, except where the driver already gives the field's type (integers and
+    text: the converter would return the value as it is) and the columns kept for later."""
+
+    width: int
+    converting: tuple[tuple[int, Converter], ...]
+
+    def values(self, row: Sequence[Any], start: int = 0) -> list[Any]:
+        values = list(row[start : start + self.width])
+        for index, convert in self.converting:
+            values[index] = convert(values[index])
+        return values
 
 
-def converters(
-    model: type[Model], columns: Sequence[str], later: Collection[str] = ()
-) -> tuple[Converter, ...]:
-    """Each column's model-field converter (database value to Python), in column order; the
-    columns in ``later`` are kept as the database gave them, for ``convert_later`` when (and if)
-    a reader asks for them: parsing a datetime or a JSON document nobody reads is wasted CPU."""
+def reader(model: type[Model], columns: Sequence[str], later: Collection[str] = ()) -> RowReader:
+    """The reader of ``columns`` of ``model``; the columns in ``later`` are kept as the database
+    gave them, for ``convert_later`` when (and if) a reader asks for them: parsing a datetime or
+    a JSON document nobody reads is wasted CPU."""
     fields = model._meta.fields_map
-    return tuple(_as_given if name in later else fields[name].to_python_value for name in columns)
+    converting = []
+    for index, name in enumerate(columns):
+        field = fields[name]
+        as_given = type(field).to_python_value is Field.to_python_value and field.field_type in (
+            int,
+            str,
+        )
+        if name not in later and not as_given:
+            converting.append((index, field.to_python_value))
+    return RowReader(len(columns), tuple(converting))
 
 
 def convert_later(model: type[Model], column: str, value: Any) -> Any:
