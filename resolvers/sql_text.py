@@ -41,7 +41,9 @@ class RowReader:
     width: int
     converting: tuple[tuple[int, Converter], ...]
 
-    def values(self, row: Sequence[Any], start: int = 0) -> list[Any]:
+    def values(self, row: Any, start: int = 0) -> list[Any]:
+        """The columns ``start`` to ``start + width`` of ``row``, a driver's row (sqlite3.Row,
+        asyncpg's Record: indexed by position, though Tortoise types them as dicts)."""
         values = list(row[start : start + self.width])
         for index, convert in self.converting:
             values[index] = convert(values[index])
