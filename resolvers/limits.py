@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from adapters.ratelimit import RateLimiter
 from resolvers.errors import RateLimitedError
@@ -20,9 +21,12 @@ async def enforce_limit(
         raise RateLimitedError(retry_after, what, field)
 
 
+@lru_cache(maxsize=4096)
 def address_key(client_address: str) -> str:
     """The key a client address is limited under. An IPv6 client counts by its /64, the block a
-    single subscriber is handed, or it could take a fresh address for every attempt."""
+    single subscriber is handed, or it could take a fresh address for every attempt. Every
+    anonymous GraphQL operation asks (its query budget): the parse is kept for the addresses
+    seen lately."""
     try:
         address = ipaddress.ip_address(client_address)
     except ValueError:

@@ -21,12 +21,13 @@ from datetime import UTC, date, datetime, timedelta
 from tortoise.expressions import F, Q
 
 from models import Profile, User
+from resolvers.profiles import ProfileRow
 from resolvers.services import Services
 
 FLUSH_SECONDS = 60.0
 
 
-def count_profile_view(services: Services, viewer: User | None, profile: Profile) -> None:
+def count_profile_view(services: Services, viewer: User | None, profile: ProfileRow) -> None:
     """Counts a read of ``profile`` (its owner's own reads do not count)."""
     count_view(services, viewer.id if viewer is not None else None, profile.id, profile.user_id)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.tokens import InvalidTokenError
-from models import ConversationParticipant, Profile, User
+from models import ConversationParticipant, User
 from resolvers import auth
 from resolvers.chat.events import conversation_topic
 from resolvers.errors import ErrorCode, NotAuthenticatedError, OperationError
 from resolvers.notifications import notification_topic
-from resolvers.profiles import profile_of, visible_profile
+from resolvers.profiles import ProfileRow, profile_of, visible_profile
 from resolvers.services import Services
 from resolvers.stats_events import profile_topic
 
@@ -53,17 +53,17 @@ def notification_events_topic(viewer: User) -> str:
     return notification_topic(viewer.id)
 
 
-async def profile_stats_topic(viewer: User, profile_id: int | None) -> tuple[str, Profile]:
+async def profile_stats_topic(viewer: User, profile_id: int | None) -> tuple[str, ProfileRow]:
     """The topic of a visible profile's stats (default: the viewer's own)."""
     if profile_id is None:
-        profile = await profile_of(viewer)
+        profile = ProfileRow.from_model(await profile_of(viewer))
     else:
         found = await visible_profile(viewer, profile_id)
         if found is None:
             raise OperationError.single(
                 ("profile",), "No profile with this ID.", ErrorCode.NOT_FOUND
             )
-        profile = found
+        profile = found.profile
     return profile_topic(profile.id), profile
 
 

@@ -6,10 +6,7 @@ from collections.abc import Callable
 
 import strawberry
 from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -25,16 +22,13 @@ from schema.admin import AdminMutation, AdminQuery
 from schema.context import Info
 from schema.discovery import DiscoveryQuery
 from schema.document_cache import DocumentCache
-from schema.error_codes import (
-    ClientErrorRules,
-    HideSuggestionsExecutionContext,
-    SchemaWithErrorCodes,
-)
+from schema.error_codes import HideSuggestionsExecutionContext, SchemaWithErrorCodes
 from schema.extensions import MaskErrorsWithRequestId, SubscriptionsOverWebSocket
 from schema.limit_rules import mutation_limit_rules
 from schema.matching import MatchingQuery
 from schema.node import Node, decode_id
 from schema.operation_observer import ObserveOperations
+from schema.operation_rules import ApplyOperationRules, OperationRules
 from schema.passwords import PasswordMutation
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
@@ -65,11 +59,11 @@ class NodeQuery:
         type_name, pk = decoded
         viewer = await info.context.viewer()
         if type_name == "Profile":
-            model = await profile_ops.visible_profile(viewer, pk)
-            if model is None:
+            found = await profile_ops.visible_profile(viewer, pk)
+            if found is None:
                 return None
-            count_profile_view(info.context.services, viewer, model)
-            return Profile.from_model(model)
+            count_profile_view(info.context.services, viewer, found.profile)
+            return Profile.from_visible(info, found)
         if type_name == "User" and viewer is not None and viewer.id == pk:
             return User.from_model(viewer)
         if type_name in REALTIME_NODE_TYPES:
@@ -140,18 +134,22 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # Parsed and validated documents, bounded in bytes, shared by every request to this schema.
     documents = DocumentCache(settings.parse_cache_bytes)
     query_limits = QueryLimitSettings.from_settings(settings)
+    # The token limit, these rules, the client-error rules and the introspection ban: one
+    # extension, its final rule tuple built once (schema/operation_rules.py).
+    rules = OperationRules(
+        max_tokens=settings.max_tokens,
+        added=limit_rules,
+        hide_suggestions=not settings.introspection,
+        introspection=settings.introspection,
+    )
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules(limit_rules),
-        lambda: ClientErrorRules(hide_suggestions=not settings.introspection),
+        lambda: ApplyOperationRules(rules),
         lambda: QueryLimits(query_limits, documents),
         MaskErrorsWithRequestId,
         SubscriptionsOverWebSocket,
         # After the masking extension, so it leaves first and sees the errors unmasked.
         ObserveOperations,
     ]
-    if not settings.introspection:
-        extensions.append(DisableIntrospection)
     return SchemaWithErrorCodes(
         query=Query,
         mutation=Mutation,

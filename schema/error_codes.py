@@ -11,13 +11,11 @@ a client's mistake is not the server's problem and only shows in the access log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
+from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError, ValidationRule
 from graphql.validation import ValuesOfCorrectTypeRule
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
@@ -78,23 +76,14 @@ class HideSuggestionsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().build(*args, **kwargs)
 
 
-class ClientErrorRules(SchemaExtension):
-    """Swaps in the labelling literal check and, when asked, the rule that hides suggestions.
-    The rule classes are module-level, so the validation cache's key stays stable."""
-
-    def __init__(self, *, hide_suggestions: bool) -> None:
-        self.hide_suggestions = hide_suggestions
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        rules = tuple(
-            InputValuesRule if rule is ValuesOfCorrectTypeRule else rule
-            for rule in context.validation_rules
-        )
-        if self.hide_suggestions:
-            rules += (HideSuggestionsRule,)
-        context.validation_rules = rules
-        yield
+def client_error_rules(
+    rules: tuple[type[ASTValidationRule], ...], hide_suggestions: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    """``rules`` with the labelling literal check swapped in and, when asked, the rule that
+    hides suggestions (schema/operation_rules.py applies them). The rule classes are
+    module-level, so the validation cache's key stays stable."""
+    swapped = tuple(InputValuesRule if rule is ValuesOfCorrectTypeRule else rule for rule in rules)
+    return (*swapped, HideSuggestionsRule) if hide_suggestions else swapped
 
 
 def label_client_errors(

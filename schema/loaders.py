@@ -1,14 +1,17 @@
-"""Per-request DataLoaders, so a page of N profiles costs a fixed number of queries."""
+"""Per-request DataLoaders, so a page of N profiles costs a fixed number of queries.
+
+Each is made on first use: a request uses one or two of them, and making all nine cost about
+1% of a profile read's CPU (bench/strawberry_cost.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from strawberry.dataloader import DataLoader
 
-from models import Conversation, ConversationParticipant, Message, Profile, SocialAccount, User
+from models import Conversation, ConversationParticipant, Message, Profile, User
 from resolvers.chat.batches import (
     conversations_by_id,
     messages_by_id,
@@ -17,7 +20,7 @@ from resolvers.chat.batches import (
 )
 from resolvers.growth import Growth, GrowthWindow, account_growths, profile_growths
 from resolvers.people import profiles_by_user
-from resolvers.profiles import accounts_by_profile, users_by_id
+from resolvers.profiles import AccountNumbers, account_numbers_by_profile, users_by_id
 
 
 async def _account_growths(keys: Sequence[tuple[int, GrowthWindow]]) -> list[Growth | None]:
@@ -28,34 +31,42 @@ async def _profile_growths(keys: Sequence[tuple[int, GrowthWindow]]) -> list[Gro
     return await profile_growths(keys, datetime.now(UTC))
 
 
-@dataclass(slots=True)
 class Loaders:
-    accounts_by_profile: DataLoader[int, list[SocialAccount]] = field(
-        default_factory=lambda: DataLoader(load_fn=accounts_by_profile)
-    )
-    users: DataLoader[int, User | None] = field(
-        default_factory=lambda: DataLoader(load_fn=users_by_id)
-    )
-    profiles_by_user: DataLoader[int, Profile | None] = field(
-        default_factory=lambda: DataLoader(load_fn=profiles_by_user)
-    )
-    conversations: DataLoader[int, Conversation | None] = field(
-        default_factory=lambda: DataLoader(load_fn=conversations_by_id)
-    )
-    participants: DataLoader[int, list[ConversationParticipant]] = field(
-        default_factory=lambda: DataLoader(load_fn=participants_of)
-    )
-    messages: DataLoader[int, Message | None] = field(
-        default_factory=lambda: DataLoader(load_fn=messages_by_id)
-    )
-    # keyed by (viewer id, conversation id)
-    unread_counts: DataLoader[tuple[int, int], int] = field(
-        default_factory=lambda: DataLoader(load_fn=unread_counts)
-    )
-    # keyed by (account id, window) and (profile id, window)
-    account_growth: DataLoader[tuple[int, GrowthWindow], Growth | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_account_growths)
-    )
-    profile_growth: DataLoader[tuple[int, GrowthWindow], Growth | None] = field(
-        default_factory=lambda: DataLoader(load_fn=_profile_growths)
-    )
+    @cached_property
+    def accounts_by_profile(self) -> DataLoader[int, list[AccountNumbers]]:
+        return DataLoader(load_fn=account_numbers_by_profile)
+
+    @cached_property
+    def users(self) -> DataLoader[int, User | None]:
+        return DataLoader(load_fn=users_by_id)
+
+    @cached_property
+    def profiles_by_user(self) -> DataLoader[int, Profile | None]:
+        return DataLoader(load_fn=profiles_by_user)
+
+    @cached_property
+    def conversations(self) -> DataLoader[int, Conversation | None]:
+        return DataLoader(load_fn=conversations_by_id)
+
+    @cached_property
+    def participants(self) -> DataLoader[int, list[ConversationParticipant]]:
+        return DataLoader(load_fn=participants_of)
+
+    @cached_property
+    def messages(self) -> DataLoader[int, Message | None]:
+        return DataLoader(load_fn=messages_by_id)
+
+    @cached_property
+    def unread_counts(self) -> DataLoader[tuple[int, int], int]:
+        """Keyed by (viewer id, conversation id)."""
+        return DataLoader(load_fn=unread_counts)
+
+    @cached_property
+    def account_growth(self) -> DataLoader[tuple[int, GrowthWindow], Growth | None]:
+        """Keyed by (account id, window)."""
+        return DataLoader(load_fn=_account_growths)
+
+    @cached_property
+    def profile_growth(self) -> DataLoader[tuple[int, GrowthWindow], Growth | None]:
+        """Keyed by (profile id, window)."""
+        return DataLoader(load_fn=_profile_growths)

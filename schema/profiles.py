@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -92,8 +93,13 @@ class PlatformStats:
     engagement: float | None = strawberry.field(
         description="Engagement rate in percent (0–100); null when not known."
     )
-    synced_at: datetime = strawberry.field(description="When these numbers were last synced.")
     account_id: strawberry.Private[int]
+    numbers: strawberry.Private[ops.AccountNumbers]
+
+    # A resolver, not a value: the datetime is parsed only for the documents that ask for it.
+    @strawberry.field(description="When these numbers were last synced.")
+    def synced_at(self) -> datetime:
+        return self.numbers.synced_at
 
     @strawberry.field(description="Every sync of this platform, newest first.")
     @refused_as_bad_input
@@ -133,12 +139,16 @@ class PlatformStats:
 
     @classmethod
     def from_model(cls, account: SocialAccount) -> PlatformStats:
+        return cls.from_numbers(ops.AccountNumbers.from_model(account))
+
+    @classmethod
+    def from_numbers(cls, numbers: ops.AccountNumbers) -> PlatformStats:
         return cls(
-            platform=account.platform,
-            followers=account.followers,
-            engagement=account.engagement,
-            synced_at=account.synced_at,
-            account_id=account.id,
+            platform=numbers.platform,
+            followers=numbers.followers,
+            engagement=numbers.engagement,
+            account_id=numbers.id,
+            numbers=numbers,
         )
 
 
@@ -161,8 +171,8 @@ class PlatformBreakdown:
     )
 
     @classmethod
-    def from_accounts(cls, accounts: list[SocialAccount]) -> PlatformBreakdown:
-        by_platform = {a.platform: PlatformStats.from_model(a) for a in accounts}
+    def from_accounts(cls, accounts: Sequence[ops.AccountNumbers]) -> PlatformBreakdown:
+        by_platform = {a.platform: PlatformStats.from_numbers(a) for a in accounts}
         return cls(**{p.value.lower(): by_platform.get(p) for p in PlatformEnum})
 
 
@@ -212,10 +222,12 @@ class Profile(Node):
     stats: ProfileStats = strawberry.field(
         description="Audience numbers across the synced platforms."
     )
-    updated_at: datetime = strawberry.field(
-        description="When the profile or its stats last changed."
-    )
-    model: strawberry.Private[ProfileModel]
+    model: strawberry.Private[ops.ProfileRow]
+
+    # A resolver, not a value: the datetime is parsed only for the documents that ask for it.
+    @strawberry.field(description="When the profile or its stats last changed.")
+    def updated_at(self) -> datetime:
+        return self.model.updated_at
 
     @strawberry.field(description="What this profile is looking for; only its owner sees it.")
     async def preferences(self, info: Info) -> Preferences | None:
@@ -226,6 +238,16 @@ class Profile(Node):
 
     @classmethod
     def from_model(cls, m: ProfileModel) -> Profile:
+        return cls.from_row(ops.ProfileRow.from_model(m))
+
+    @classmethod
+    def from_visible(cls, info: Info, found: ops.VisibleProfile) -> Profile:
+        """The profile, its accounts handed to this request's loader (read with it)."""
+        info.context.loaders.accounts_by_profile.prime(found.profile.id, found.accounts)
+        return cls.from_row(found.profile)
+
+    @classmethod
+    def from_row(cls, m: ops.ProfileRow) -> Profile:
         has_location = m.city or m.state or m.country
         return cls(
             id=encode_id("Profile", m.id),
@@ -244,7 +266,6 @@ class Profile(Node):
                 avg_engagement=m.avg_engagement,
                 profile_id=m.id,
             ),
-            updated_at=m.updated_at,
             model=m,
         )
 
@@ -376,11 +397,11 @@ class ProfileQuery:
         if decoded is None:
             return None
         viewer = await info.context.viewer()
-        model = await ops.visible_profile(viewer, decoded[1])
-        if model is None:
+        found = await ops.visible_profile(viewer, decoded[1])
+        if found is None:
             return None
-        count_profile_view(info.context.services, viewer, model)
-        return Profile.from_model(model)
+        count_profile_view(info.context.services, viewer, found.profile)
+        return Profile.from_visible(info, found)
 
 
 @strawberry.type
