@@ -66,6 +66,7 @@ from adapters.redis_circuit import RedisCircuit
 from adapters.ssrf import AddressGuard
 from adapters.storage import LocalStorage, Storage
 from adapters.storage_s3 import S3Location, S3Storage
+from adapters.tag_generations import MemoryTagGenerations, RedisTagGenerations, TagGenerations
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from adapters.url_signer import UrlSigner
@@ -94,6 +95,8 @@ from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.oauth_callback import oauth_callback_routes
 from web.persisted_documents import PersistedDocumentsMiddleware
 from web.refusals import JsonRefusals
+from web.response_cache import ResponseCache, ResponseCacheMiddleware
+from web.response_store import ResponseStore
 from web.trusted_documents import load_documents, manifest_json
 from web.unavailable import HANDLED, service_unavailable
 from web.uploads import AVATAR_PATH, MULTIPART_OVERHEAD, avatar_routes
@@ -167,6 +170,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # This app's metrics, in a registry of its own (tests run many apps in one process).
     metrics = Metrics()
     hub = SubscriptionHub(metrics=metrics)
+    response_cache = (
+        ResponseCache(
+            ResponseStore(settings.response_cache_bytes, settings.response_cache_ttl_seconds),
+            metrics,
+        )
+        if settings.response_cache
+        else None
+    )
     media = settings.media
     # Uploads go to the local directory (served at /media) unless a bucket is configured.
     local_storage = None if media.s3_bucket else LocalStorage(media.media_dir, media.media_base_url)
@@ -246,6 +257,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 Cache.redis(redis_client, "creatorgraph:images")
                 if redis_client
                 else Cache.memory("creatorgraph:images")
+            )
+            # The response cache's generations: in Redis when configured, so every instance
+            # sees a change before the write's answer goes out. Tags outlive any entry twice.
+            tag_generations: TagGenerations = (
+                RedisTagGenerations(
+                    redis_client,
+                    circuit,
+                    tag_seconds=2 * settings.response_cache_ttl_seconds + 60,
+                )
+                if redis_client
+                else MemoryTagGenerations()
             )
             services = Services(
                 tokens=TokenIssuer(
@@ -354,6 +376,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     proxy_cache_seconds=media.image_proxy_cache_seconds,
                     proxy_url=media.image_proxy_url,
                 ),
+                tag_generations=tag_generations,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
             # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
@@ -364,6 +387,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             if job_queue is not None:
                 await job_queue.start()
+            cache_listener = (
+                asyncio.create_task(response_cache.listen(broker), name="response-cache")
+                if response_cache is not None
+                else None
+            )
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
             # out of the garbage collector's full passes, which would otherwise walk it every time
             # (pauses of 200-300 ms with a thousand websockets connected).
@@ -375,6 +403,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 if job_queue is not None:
                     await job_queue.stop()  # first: a running job still needs the services
+                if cache_listener is not None:
+                    cache_listener.cancel()
                 closes: list[Callable[[], Awaitable[object]]] = [
                     # Mail tried after a response: a moment, then the job sends what is left.
                     lambda: services.background.wait(seconds=1),
@@ -437,6 +467,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 apq_cache_bytes=settings.apq_cache_bytes,
                 apq_ttl_seconds=settings.apq_ttl_seconds,
             ),
+            # Trusted queries answered from memory, invalidated exactly (web/response_cache.py).
+            Middleware(ResponseCacheMiddleware, cache=response_cache),
             Middleware(
                 IdempotencyMiddleware,
                 secret=settings.jwt_secret,

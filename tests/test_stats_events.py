@@ -19,6 +19,8 @@ from tortoise.backends.base.client import TransactionalDBClient
 
 from adapters.broker import Broker
 from models import Platform, SocialAccount
+from resolvers.cache_tags import TOPIC as CACHE_TOPIC
+from resolvers.cache_tags import decode_announcement
 from resolvers.stats_events import StatsEvent, decode_stats_event, profile_topic
 from schema.node import decode_id
 from tests.conftest import Account, GraphQLClient, RunningServer
@@ -91,10 +93,16 @@ class WitnessBroker:
     def only_event(self, profile_id: int) -> StatsEvent:
         """The one thing published, which must be a stats event on the profile's topic, sent
         with no transaction open."""
-        assert [p.topic for p in self.published] == [profile_topic(profile_id)]
-        assert not self.published[0].inside_transaction
-        event = decode_stats_event(self.published[0].message)
+        cache = [p for p in self.published if p.topic == CACHE_TOPIC]
+        published = [p for p in self.published if p.topic != CACHE_TOPIC]
+        assert [p.topic for p in published] == [profile_topic(profile_id)]
+        assert not published[0].inside_transaction
+        event = decode_stats_event(published[0].message)
         assert event.profile_id == profile_id
+        # The response cache heard the same tags once, after commit, before the event.
+        assert len(cache) == 1 and not cache[0].inside_transaction
+        assert decode_announcement(cache[0].message) == sorted(event.tags)
+        assert self.published.index(cache[0]) < self.published.index(published[0])
         self.published.clear()
         return event
 

@@ -1,0 +1,301 @@
+"""The response cache in front of Strawberry (issue 9, item 2): trusted queries answered from
+memory, scoped per viewer when the document can differ per viewer, and invalidated exactly by
+the changes every write announces after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import orjson
+import pytest
+
+from adapters.tag_generations import MemoryTagGenerations
+from tests.admin_support import UNSUSPEND, admin, suspend
+from tests.conftest import (
+    Account,
+    GraphQLClient,
+    RunningServer,
+    register,
+    server_environment,
+    uses_postgres,
+)
+from tests.server_process import served
+from web.response_store import ResponseStore
+from web.trusted_documents import DOCUMENTS_DIR, document_id
+
+PROFILE = document_id((DOCUMENTS_DIR / "ProfileById.graphql").read_text())
+VIEWER = document_id((DOCUMENTS_DIR / "ViewerProfile.graphql").read_text())
+DISCOVERY = document_id((DOCUMENTS_DIR / "DiscoveryPage.graphql").read_text())
+SYNC = document_id((DOCUMENTS_DIR / "SocialSync.graphql").read_text())
+
+PROFILE_UPDATE = """
+mutation U($input: ProfileUpdateInput!) {
+  profileUpdate(input: $input) { profile { id isPublic displayName } userErrors { code } }
+}"""
+
+
+async def read(
+    http: httpx.AsyncClient,
+    doc: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> httpx.Response:
+    body: dict[str, Any] = {"documentId": doc}
+    if variables is not None:
+        body["variables"] = variables
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await http.post("/graphql", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def synced(http: httpx.AsyncClient, account: Account, followers: int) -> dict[str, Any]:
+    response = await read(
+        http,
+        SYNC,
+        {"input": {"platform": "TIKTOK", "followers": followers, "engagement": 3.5}},
+        token=account.access_token,
+    )
+    payload = response.json()["data"]["socialSync"]
+    assert payload["userErrors"] == [], payload
+    return payload
+
+
+def totals(response: httpx.Response) -> int:
+    return response.json()["data"]["profile"]["stats"]["totalFollowers"]
+
+
+async def test_a_second_read_is_served_from_the_cache_without_extensions(
+    http: httpx.AsyncClient, account: Account
+):
+    first = await read(http, PROFILE, {"id": account.profile_id})
+    second = await read(http, PROFILE, {"id": account.profile_id})
+    assert first.headers["x-cache"] == "MISS"
+    assert second.headers["x-cache"] == "HIT"
+    assert second.json() == {"data": first.json()["data"]}
+    assert second.headers["content-type"] == "application/json"
+
+
+async def test_variables_in_another_key_order_and_get_share_one_entry(
+    http: httpx.AsyncClient, account: Account
+):
+    variables = {"filter": {"minFollowers": 0, "role": "CREATOR"}, "first": 3}
+    reordered = {"first": 3, "filter": {"role": "CREATOR", "minFollowers": 0}}
+    assert (await read(http, DISCOVERY, variables)).headers["x-cache"] == "MISS"
+    assert (await read(http, DISCOVERY, reordered)).headers["x-cache"] == "HIT"
+    query = urlencode({"documentId": DISCOVERY, "variables": orjson.dumps(reordered).decode()})
+    got = await http.get(f"/graphql?{query}")
+    assert got.status_code == 200
+    assert got.headers["x-cache"] == "HIT"
+
+
+async def test_a_sync_shows_on_the_next_read(http: httpx.AsyncClient, account: Account):
+    await synced(http, account, 1000)
+    await read(http, PROFILE, {"id": account.profile_id})
+    assert (await read(http, PROFILE, {"id": account.profile_id})).headers["x-cache"] == "HIT"
+    await synced(http, account, 2500)
+    after = await read(http, PROFILE, {"id": account.profile_id})
+    assert after.headers["x-cache"] == "MISS"
+    assert totals(after) == 2500
+
+
+async def test_a_discovery_page_learns_of_a_profile_it_did_not_hold(
+    http: httpx.AsyncClient, gql: GraphQLClient
+):
+    variables = {"filter": {"minFollowers": 7_777_000}, "first": 5}
+    before = await read(http, DISCOVERY, variables)
+    assert before.json()["data"]["profiles"]["edges"] == []
+    assert (await read(http, DISCOVERY, variables)).headers["x-cache"] == "HIT"
+    newcomer = await register(gql)
+    await synced(http, newcomer, 7_777_001)
+    after = await read(http, DISCOVERY, variables)
+    assert [e["node"]["id"] for e in after.json()["data"]["profiles"]["edges"]] == [
+        newcomer.profile_id
+    ]
+
+
+async def test_mutations_untrusted_text_and_bad_tokens_pass_through(
+    http: httpx.AsyncClient, gql: GraphQLClient, account: Account
+):
+    sync = await read(
+        http, SYNC, {"input": {"platform": "TIKTOK", "followers": 5}}, token=account.access_token
+    )
+    assert "x-cache" not in sync.headers
+    text = (DOCUMENTS_DIR / "ProfileById.graphql").read_text() + "\n# not the trusted bytes"
+    adhoc = await http.post("/graphql", json={"query": text, "variables": {"id": "x"}})
+    assert "x-cache" not in adhoc.headers
+    await read(http, VIEWER, token=account.access_token)
+    for bad in ("not-a-jwt", account.refresh_token, account.access_token + "x"):
+        refused = await read(http, VIEWER, token=bad)
+        assert "x-cache" not in refused.headers
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    wrong_scheme = await http.post(
+        "/graphql",
+        json={"documentId": VIEWER},
+        headers={"Authorization": f"Token {account.access_token}"},
+    )
+    assert "x-cache" not in wrong_scheme.headers
+    assert "errors" in wrong_scheme.json()
+
+
+async def test_viewer_answers_never_leak_in_any_order(http: httpx.AsyncClient, gql: GraphQLClient):
+    ann, bob = await register(gql), await register(gql)
+    assert (await read(http, VIEWER)).json()["data"] == {"viewer": None}
+    orders = [(None, ann), (ann, bob), (bob, None), (None, bob), (bob, ann), (ann, None)]
+    for first, second in orders:
+        for who in (first, second, first, second):
+            got = await read(http, VIEWER, token=who.access_token if who else None)
+            viewer = got.json()["data"]["viewer"]
+            assert (viewer and viewer["email"]) == (who.email if who else None)
+
+
+async def test_a_private_profile_is_cached_for_its_owner_only(
+    http: httpx.AsyncClient, gql: GraphQLClient
+):
+    owner, other = await register(gql), await register(gql)
+    hidden = await gql.data(
+        PROFILE_UPDATE, {"input": {"isPublic": False}}, token=owner.access_token
+    )
+    assert hidden["profileUpdate"]["profile"]["isPublic"] is False
+    variables = {"id": owner.profile_id}
+    for _ in range(2):
+        mine = await read(http, PROFILE, variables, token=owner.access_token)
+        assert mine.json()["data"]["profile"]["id"] == owner.profile_id
+        assert (await read(http, PROFILE, variables)).json()["data"] == {"profile": None}
+        theirs = await read(http, PROFILE, variables, token=other.access_token)
+        assert theirs.json()["data"] == {"profile": None}
+    await gql.data(PROFILE_UPDATE, {"input": {"isPublic": True}}, token=owner.access_token)
+    shown = await read(http, PROFILE, variables)
+    assert shown.json()["data"]["profile"]["id"] == owner.profile_id
+
+
+async def test_a_suspended_viewer_is_refused_after_a_cached_read(
+    http: httpx.AsyncClient, gql: GraphQLClient
+):
+    boss = await admin(gql)
+    user = await register(gql)
+    await read(http, VIEWER, token=user.access_token)
+    assert (await read(http, VIEWER, token=user.access_token)).headers["x-cache"] == "HIT"
+    await read(http, PROFILE, {"id": user.profile_id})
+    await suspend(gql, boss, user)
+    refused = await read(http, VIEWER, token=user.access_token)
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    gone = await read(http, PROFILE, {"id": user.profile_id})
+    assert gone.json()["data"] == {"profile": None}
+    restored = await gql.post(UNSUSPEND, {"input": {"user": user.user_id}}, token=boss.access_token)
+    assert "errors" not in restored
+    again = await read(http, VIEWER, token=user.access_token)
+    assert again.json()["data"]["viewer"]["email"] == user.email
+
+
+async def test_a_hundred_readers_of_one_key_run_one_request_and_a_racing_sync_wins(
+    http: httpx.AsyncClient, server: RunningServer, gql: GraphQLClient
+):
+    account = await register(gql)
+    await synced(http, account, 100)
+    variables = {"id": account.profile_id}
+    misses = server.services.metrics.cache_requests.labels("response", "miss")
+    before = misses._value.get()
+    answers = await asyncio.gather(*(read(http, PROFILE, variables) for _ in range(100)))
+    assert misses._value.get() - before == 1
+    assert {r.headers["x-cache"] for r in answers[1:]} <= {"HIT"}
+    assert {totals(r) for r in answers} == {100}
+    variables_b = {"id": account.profile_id, "_": 1}  # a fresh key: every reader misses at once
+    readers = [read(http, PROFILE, variables_b) for _ in range(100)]
+    results = await asyncio.gather(synced(http, account, 4321), *readers)
+    assert {totals(r) for r in results[1:]} <= {100, 4321}
+    assert totals(await read(http, PROFILE, variables_b)) == 4321
+    assert totals(await read(http, PROFILE, variables)) == 4321
+
+
+async def test_answers_with_errors_are_never_stored(http: httpx.AsyncClient):
+    for _ in range(2):
+        got = await read(http, PROFILE, {})  # $id is required
+        assert "errors" in got.json()
+        assert got.headers.get("x-cache") == "MISS"
+
+
+async def test_metrics_count_hits_misses_and_invalidations(
+    http: httpx.AsyncClient, gql: GraphQLClient
+):
+    account = await register(gql)
+    await read(http, PROFILE, {"id": account.profile_id})
+    await read(http, PROFILE, {"id": account.profile_id})
+    await synced(http, account, 10)
+    text = (await http.get("/metrics")).text
+    assert 'creatorgraph_cache_requests_total{cache="response",result="hit"}' in text
+    assert 'creatorgraph_cache_requests_total{cache="response",result="miss"}' in text
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("creatorgraph_response_cache_invalidations_total ")
+    ]
+    assert lines and float(lines[0].split()[1]) >= 1
+
+
+def test_the_store_never_holds_more_than_its_byte_budget():
+    store = ResponseStore(max_bytes=10_000, ttl_seconds=60)
+    for n in range(1_000):
+        key = orjson.dumps(["doc", n])
+        body = b'{"data":' + b"x" * (n % 700) + b"}"
+        store.put(key, body, (f"Profile:{n}", "Discovery"), (0, 0), "e")
+        assert store.bytes <= 10_000
+        assert store.bytes == sum(
+            len(k) + len(e.body) + sum(len(t) for t in e.tags) for k, e in store._entries.items()
+        )
+    assert len(store) < 1_000
+    assert store.get(orjson.dumps(["doc", 999])) is not None  # the most recent stays
+    assert store.get(orjson.dumps(["doc", 0])) is None  # the oldest went first
+    assert not store.put(b"huge", b"y" * 10_001, (), (), "e")  # bigger than the budget: not kept
+    # The tag index holds only the tags of entries present.
+    assert set(store._by_tag) == {t for e in store._entries.values() for t in e.tags}
+
+
+def test_entries_expire_after_the_safety_ttl():
+    now = [1000.0]
+    store = ResponseStore(max_bytes=10_000, ttl_seconds=300, clock=lambda: now[0])
+    store.put(b"k", b"{}", ("Profile:1",), (0,), "e")
+    now[0] += 299
+    assert store.get(b"k") is not None
+    now[0] += 1
+    assert store.get(b"k") is None
+    assert store.bytes == 0 and not store._by_tag
+
+
+async def test_forgotten_memory_generations_only_ever_read_higher():
+    generations = MemoryTagGenerations(max_tags=3)
+    await generations.bump(["a"])
+    _, (stored,) = await generations.current(["a"])
+    await generations.bump(["b", "c", "d"])  # "a" is forgotten
+    _, (now,) = await generations.current(["a"])
+    assert now >= stored and now != 0
+    snapshot = await generations.snapshot()
+    await generations.bump(["z"])
+    _, (z,) = await generations.current(["z"])
+    assert z > snapshot.counter
+
+
+async def test_response_cache_off_answers_without_the_header(account: Account):
+    env = server_environment(RESPONSE_CACHE="off")
+    if not uses_postgres():
+        env["DATABASE_URL"] = f"sqlite://{Path(tempfile.mkdtemp()) / 'off.sqlite3'}"
+    async with served(env) as server, httpx.AsyncClient(base_url=server.url) as http:
+        await read(http, VIEWER)
+        second = await read(http, VIEWER)
+        assert "x-cache" not in second.headers
+        assert second.json()["data"] == {"viewer": None}
+
+
+@pytest.mark.parametrize("doc", [PROFILE, DISCOVERY, VIEWER])
+async def test_every_trusted_query_is_cacheable(
+    http: httpx.AsyncClient, doc: str, account: Account
+):
+    variables = {"id": account.profile_id} if doc == PROFILE else None
+    await read(http, doc, variables, token=account.access_token)
+    again = await read(http, doc, variables, token=account.access_token)
+    assert again.headers["x-cache"] == "HIT"
