@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from adapters.tag_generations import MemoryTagGenerations
+from tests import image_samples as samples
 from tests.admin_support import UNSUSPEND, admin, suspend
 from tests.conftest import (
     Account,
@@ -24,7 +25,10 @@ from tests.conftest import (
     server_environment,
     uses_postgres,
 )
+from tests.mail_support import code_in, smtp_for
+from tests.realtime_support import sent
 from tests.server_process import served
+from tests.test_avatars import upload
 from web.response_store import ResponseStore
 from web.trusted_documents import DOCUMENTS_DIR, document_id
 
@@ -299,3 +303,77 @@ async def test_every_trusted_query_is_cacheable(
     await read(http, doc, variables, token=account.access_token)
     again = await read(http, doc, variables, token=account.access_token)
     assert again.headers["x-cache"] == "HIT"
+
+
+# Every kind of write that changes what a cached document shows: write, then the next read
+# shows it (the stats tail, visibility and suspension are covered above).
+
+MARK_ALL_READ = "mutation { notificationMarkAllRead { count unreadCount } }"
+VERIFY_EMAIL = """mutation ($input: AccountEmailVerifyInput!) {
+  accountEmailVerify(input: $input) { user { emailVerified } userErrors { code } } }"""
+DELETE_ACCOUNT = """mutation($input: AccountDeleteInput!) {
+  accountDelete(input: $input) { deleted userErrors { code } } }"""
+
+
+async def viewer_of(http: httpx.AsyncClient, account: Account) -> dict[str, Any]:
+    """The viewer's answer, read twice so the second is a cache hit."""
+    await read(http, VIEWER, token=account.access_token)
+    second = await read(http, VIEWER, token=account.access_token)
+    assert second.headers["x-cache"] == "HIT"
+    return second.json()["data"]["viewer"]
+
+
+async def test_notifications_created_and_read_show_in_the_unread_count(
+    http: httpx.AsyncClient, gql: GraphQLClient
+):
+    ann, bob = await register(gql), await register(gql)
+    assert (await viewer_of(http, bob))["unreadNotificationCount"] == 0
+    await sent(gql, ann, "hello", to=bob)
+    after = (await read(http, VIEWER, token=bob.access_token)).json()["data"]["viewer"]
+    assert after["unreadNotificationCount"] == 1
+    assert (await viewer_of(http, bob))["unreadNotificationCount"] == 1
+    await gql.data(MARK_ALL_READ, token=bob.access_token)
+    read_all = (await read(http, VIEWER, token=bob.access_token)).json()["data"]["viewer"]
+    assert read_all["unreadNotificationCount"] == 0
+
+
+async def test_email_verification_shows_on_the_next_read(
+    http: httpx.AsyncClient, gql: GraphQLClient, server: RunningServer
+):
+    with smtp_for(server) as smtp:
+        account = await register(gql)
+        assert (await viewer_of(http, account))["emailVerified"] is False
+        code = code_in(await smtp.wait_for(account.email))
+    done = await gql.data(VERIFY_EMAIL, {"input": {"code": code}}, token=account.access_token)
+    assert done["accountEmailVerify"]["userErrors"] == []
+    after = (await read(http, VIEWER, token=account.access_token)).json()["data"]["viewer"]
+    assert after["emailVerified"] is True
+
+
+async def test_an_avatar_upload_shows_on_the_next_read(http: httpx.AsyncClient, gql: GraphQLClient):
+    account = await register(gql)
+    variables = {"id": account.profile_id}
+    await read(http, PROFILE, variables)
+    cached = await read(http, PROFILE, variables)
+    assert cached.json()["data"]["profile"]["avatarUrl"] is None
+    uploaded = await upload(http, account, samples.png(64, 64))
+    assert uploaded.status_code == 200, uploaded.text
+    after = await read(http, PROFILE, variables)
+    assert after.json()["data"]["profile"]["avatarUrl"] == uploaded.json()["avatarUrl"]
+
+
+async def test_a_deleted_account_is_gone_from_every_cached_answer(
+    http: httpx.AsyncClient, gql: GraphQLClient
+):
+    account = await register(gql)
+    variables = {"id": account.profile_id}
+    await viewer_of(http, account)
+    await read(http, PROFILE, variables)
+    assert (await read(http, PROFILE, variables)).headers["x-cache"] == "HIT"
+    deleted = await gql.data(
+        DELETE_ACCOUNT, {"input": {"password": account.password}}, token=account.access_token
+    )
+    assert deleted["accountDelete"]["deleted"] is True
+    assert (await read(http, PROFILE, variables)).json()["data"] == {"profile": None}
+    refused = await read(http, VIEWER, token=account.access_token)
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
