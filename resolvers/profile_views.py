@@ -30,10 +30,23 @@ def count_profile_view(services: Services, viewer: User | None, profile: Profile
     """Counts a read of ``profile`` (its owner's own reads do not count)."""
     if viewer is not None and viewer.id == profile.user_id:
         return
+    count_view_of(services, profile.id)
+
+
+def count_view_of(services: Services, profile_id: int) -> None:
+    """Counts a read of a profile already known not to be its owner's: a response-cache hit
+    (web/response_cache.py), which learnt that when it was filled."""
     views = services.profile_views
-    views.add(profile.id)
+    views.add(profile_id)
     if views.age() >= FLUSH_SECONDS:
         services.background.spawn(flush_profile_views(services), "flush-profile-views")
+
+
+async def read_counts_as_view(viewer_id: int | None, profile_id: int) -> bool:
+    """Whether a read of the profile by this viewer counts (anyone's but its owner's)."""
+    if viewer_id is None:
+        return True
+    return not await Profile.exists(id=profile_id, user_id=viewer_id)
 
 
 async def flush_profile_views(services: Services) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ import orjson
 import pytest
 
 from adapters.tag_generations import MemoryTagGenerations
+from schema.node import decode_id
 from tests import image_samples as samples
 from tests.admin_support import UNSUSPEND, admin, suspend
 from tests.conftest import (
@@ -377,3 +379,24 @@ async def test_a_deleted_account_is_gone_from_every_cached_answer(
     assert (await read(http, PROFILE, variables)).json()["data"] == {"profile": None}
     refused = await read(http, VIEWER, token=account.access_token)
     assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_hit_counts_as_a_profile_view_except_for_its_owner(
+    http: httpx.AsyncClient, gql: GraphQLClient, server: RunningServer
+):
+    owner, other = await register(gql), await register(gql)
+    pk = int(decode_id(owner.profile_id, "Profile")[1])  # type: ignore[index]
+    views = server.services.profile_views
+
+    def pending() -> int:
+        return views.pending.get(pk, 0)
+
+    views.taken_at = time.monotonic()  # no flush is due (one would take the counts) for a minute
+    before = pending()
+    for token in (None, None, None, other.access_token, other.access_token):
+        await read(http, PROFILE, {"id": owner.profile_id}, token=token)
+    assert pending() - before == 5
+    for _ in range(3):
+        mine = await read(http, PROFILE, {"id": owner.profile_id}, token=owner.access_token)
+    assert mine.headers["x-cache"] == "HIT"
+    assert pending() - before == 5

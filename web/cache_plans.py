@@ -39,6 +39,7 @@ PUBLIC_ROOT_FIELDS = frozenset({"profiles", "__typename"})
 VIEWER_FIELDS = frozenset(
     {"viewer", "preferences", "unreadNotificationCount", "unreadCount", "profile", "isOwn"}
 )
+VIEWED_PROFILE_FIELDS = frozenset({"profile", "node"})
 COLLECTION_TAGS = {"profiles": DISCOVERY, "search": DISCOVERY, "profileMatches": DISCOVERY}
 
 
@@ -48,6 +49,8 @@ class CachePlan:
 
     viewer_dependent: bool
     collection_tags: tuple[str, ...]
+    # Root fields that read one profile: a hit counts as a view of it, as the resolver would.
+    viewed_profile_fields: tuple[str, ...] = ()
 
 
 def plans_for(text: str) -> dict[str | None, CachePlan]:
@@ -83,7 +86,8 @@ def _plan(
     collections = tuple(
         sorted({COLLECTION_TAGS[name] for name in roots if name in COLLECTION_TAGS})
     )
-    return CachePlan(viewer_dependent, collections)
+    viewed = tuple(sorted(roots & VIEWED_PROFILE_FIELDS))
+    return CachePlan(viewer_dependent, collections, viewed)
 
 
 def _field_names(

@@ -45,6 +45,7 @@ from adapters.tag_generations import TagGenerations
 from adapters.tokens import InvalidTokenError
 from resolvers.auth import bearer_token
 from resolvers.cache_tags import TOPIC, decode_announcement
+from resolvers.profile_views import count_view_of, read_counts_as_view
 from resolvers.services import Services
 from schema.node import decode_id
 from web.cache_plans import CachePlan, plans_for
@@ -120,12 +121,12 @@ class ResponseCacheMiddleware:
             return
         request_key, viewer_id = key
         generations = services.tag_generations
-        if await self._serve_hit(cache, generations, request_key, send):
+        if await self._serve_hit(cache, services, request_key, send):
             return
         flight = cache._flights.get(request_key)
         if flight is not None:  # someone is filling this key: wait, then read what they stored
             await flight.wait()
-            if await self._serve_hit(cache, generations, request_key, send):
+            if await self._serve_hit(cache, services, request_key, send):
                 return
             cache.metrics.cache_requests.labels(CACHE_NAME, "miss").inc()
             await self.app(scope, receive, _marked(send, b"MISS"))
@@ -141,18 +142,20 @@ class ResponseCacheMiddleware:
             flight.set()
 
     async def _serve_hit(
-        self, cache: ResponseCache, generations: TagGenerations, key: bytes, send: Send
+        self, cache: ResponseCache, services: Services, key: bytes, send: Send
     ) -> bool:
         entry = cache.store.get(key)
         if entry is None:
             return False
-        current = await generations.current(entry.tags)
+        current = await services.tag_generations.current(entry.tags)
         if current != (entry.epoch, entry.generations):
             cache.store.remove(key)
             if current is not None:
                 cache.metrics.response_cache_invalidations.inc()
             return False
         cache.metrics.cache_requests.labels(CACHE_NAME, "hit").inc()
+        if entry.viewed_profile is not None:
+            count_view_of(services, entry.viewed_profile)
         await send(
             {
                 "type": "http.response.start",
@@ -208,7 +211,10 @@ class ResponseCacheMiddleware:
             return
         if any(generation > snapshot.counter for generation in current[1]):
             return  # a change committed while the request ran: the answer may predate it
-        cache.store.put(key, body, tags, current[1], snapshot.epoch)
+        viewed = _viewed_profile(data, plan)
+        if viewed is not None and not await read_counts_as_view(viewer_id, viewed):
+            viewed = None  # the owner's own reads are not views
+        cache.store.put(key, body, tags, current[1], snapshot.epoch, viewed)
 
 
 def _key(
@@ -256,15 +262,15 @@ def _tags(
 ) -> tuple[str, ...]:
     """Every entity the answer shows or its variables name (a ``profile(id:)`` that answered
     null must learn when that profile appears), the plan's collections, and the viewer."""
-    tags = {f"{type_name}:{pk}" for type_name, pk in _global_ids(data, in_id_field=False)}
-    tags |= {f"{type_name}:{pk}" for type_name, pk in _global_ids(variables, in_id_field=True)}
+    tags = {f"{type_name}:{pk}" for type_name, pk in _global_ids(data, any_string=False)}
+    tags |= {f"{type_name}:{pk}" for type_name, pk in _global_ids(variables, any_string=True)}
     tags.update(plan.collection_tags)
     if viewer_id is not None:
         tags.add(f"User:{viewer_id}")
     return tuple(sorted(tags))
 
 
-def _global_ids(value: Any, *, in_id_field: bool) -> Iterator[tuple[str, int]]:
+def _global_ids(value: Any, *, any_string: bool) -> Iterator[tuple[str, int]]:
     """The decoded global ids in ``value``: under ``id`` keys of the answer, or any string of
     the variables (which are where ids come in, under any name)."""
     if isinstance(value, dict):
@@ -274,14 +280,25 @@ def _global_ids(value: Any, *, in_id_field: bool) -> Iterator[tuple[str, int]]:
                 if decoded is not None:
                     yield decoded
             else:
-                yield from _global_ids(item, in_id_field=in_id_field)
+                yield from _global_ids(item, any_string=any_string)
     elif isinstance(value, list):
         for item in value:
-            yield from _global_ids(item, in_id_field=in_id_field)
-    elif in_id_field and isinstance(value, str):
+            yield from _global_ids(item, any_string=any_string)
+    elif any_string and isinstance(value, str):
         decoded = decode_id(value)
         if decoded is not None:
             yield decoded
+
+
+def _viewed_profile(data: Any, plan: CachePlan) -> int | None:
+    """The profile a hit reads, for its view count (``profile(id)``, ``node`` of a Profile)."""
+    for name in plan.viewed_profile_fields:
+        found = data.get(name) if isinstance(data, dict) else None
+        if isinstance(found, dict) and isinstance(found.get("id"), str):
+            decoded = decode_id(found["id"], "Profile")
+            if decoded is not None:
+                return decoded[1]
+    return None
 
 
 def _marked(send: Send, value: bytes) -> Send:

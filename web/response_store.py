@@ -23,6 +23,7 @@ class Entry:
     epoch: str
     expires_at: float
     size: int
+    viewed_profile: int | None = None  # a hit counts as a read of this profile (its views)
 
 
 class ResponseStore:
@@ -59,6 +60,7 @@ class ResponseStore:
         tags: tuple[str, ...],
         generations: tuple[int, ...],
         epoch: str,
+        viewed_profile: int | None = None,
     ) -> bool:
         size = len(key) + len(body) + sum(len(tag) for tag in tags)
         self.remove(key)
@@ -68,7 +70,7 @@ class ResponseStore:
             oldest = next(iter(self._entries))
             self.remove(oldest)
         expires_at = self._clock() + self.ttl_seconds
-        self._entries[key] = Entry(body, tags, generations, epoch, expires_at, size)
+        self._entries[key] = Entry(body, tags, generations, epoch, expires_at, size, viewed_profile)
         self.bytes += size
         for tag in tags:
             self._by_tag.setdefault(tag, set()).add(key)
