@@ -25,6 +25,8 @@ lower than what an entry stored, so forgetting can cause a miss, never a stale h
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -35,7 +37,10 @@ from redis.asyncio import Redis
 
 from adapters.redis_circuit import REDIS_FAILURES, RedisCircuit
 
+log = logging.getLogger("creatorgraph.response_cache")
+
 MEMORY_MAX_TAGS = 200_000
+RENEW_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +102,10 @@ return value
 
 class RedisTagGenerations:
     """Generations shared by every instance on one Redis. While Redis is down (the shared
-    circuit) ``snapshot`` and ``current`` answer None, so the cache neither serves nor stores;
-    a bump that fails cannot be retried by anyone else, which is why entries also have a TTL."""
+    circuit) ``snapshot`` and ``current`` answer None, so the cache neither serves nor stores.
+    A bump that cannot reach Redis is not lost quietly: the instance keeps trying, in the
+    background, to replace the epoch, which turns every entry on every instance into a miss
+    as soon as Redis answers again (a change nobody could announce may be in any of them)."""
 
     def __init__(
         self,
@@ -115,17 +122,34 @@ class RedisTagGenerations:
         self._epoch_key = prefix + "epoch"
         self._tag_prefix = prefix + "tag:"
         self._bump = client.register_script(_BUMP)
+        self._renewal: asyncio.Task[None] | None = None
 
     async def bump(self, tags: Sequence[str]) -> None:
         if not self._circuit.worth_trying:
+            self._renew_epoch_soon()
             return
         keys = [self._counter_key, *(self._tag_prefix + tag for tag in tags)]
         try:
             await self._bump(keys=keys, args=[self._tag_seconds])
         except REDIS_FAILURES as exc:
             self._circuit.failed(exc)
+            self._renew_epoch_soon()
             return
         self._circuit.succeeded()
+
+    def _renew_epoch_soon(self) -> None:
+        if self._renewal is None or self._renewal.done():
+            self._renewal = asyncio.create_task(self._renew_epoch(), name="cache-epoch")
+
+    async def _renew_epoch(self) -> None:
+        while True:
+            try:
+                await self._client.set(self._epoch_key, secrets.token_hex(8))
+            except REDIS_FAILURES:
+                await asyncio.sleep(RENEW_RETRY_SECONDS)
+                continue
+            log.warning("a cache announcement could not reach Redis: every entry was dropped")
+            return
 
     async def snapshot(self) -> Snapshot | None:
         found = await self._mget([self._counter_key])

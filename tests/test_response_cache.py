@@ -5,17 +5,23 @@ the changes every write announces after commit."""
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import httpx
 import orjson
 import pytest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
-from adapters.tag_generations import MemoryTagGenerations
+from adapters.redis_circuit import RedisCircuit
+from adapters.tag_generations import MemoryTagGenerations, RedisTagGenerations
 from schema.node import decode_id
 from tests import image_samples as samples
 from tests.admin_support import UNSUSPEND, admin, suspend
@@ -26,10 +32,12 @@ from tests.conftest import (
     register,
     server_environment,
     uses_postgres,
+    uses_redis,
 )
 from tests.mail_support import code_in, smtp_for
 from tests.realtime_support import sent
 from tests.server_process import served
+from tests.tcp_relay import TcpRelay
 from tests.test_avatars import upload
 from web.response_store import ResponseStore
 from web.trusted_documents import DOCUMENTS_DIR, document_id
@@ -400,3 +408,37 @@ async def test_a_hit_counts_as_a_profile_view_except_for_its_owner(
         mine = await read(http, PROFILE, {"id": owner.profile_id}, token=owner.access_token)
     assert mine.headers["x-cache"] == "HIT"
     assert pending() - before == 5
+
+
+@pytest.mark.skipif(not uses_redis(), reason="needs REDIS_URL")
+async def test_a_bump_that_cannot_reach_redis_drops_every_entry_once_redis_is_back():
+    """The change could be in any instance's entries: the epoch they were stored under is
+    replaced as soon as Redis answers again."""
+    url = urlparse(os.environ["REDIS_URL"])
+    relay = TcpRelay(url.port or 6379, url.hostname or "127.0.0.1")
+    await relay.start()
+    client = Redis(
+        port=relay.port,
+        db=int(url.path.strip("/") or 0),
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 1),
+    )
+    generations = RedisTagGenerations(
+        client, RedisCircuit(0.05), tag_seconds=60, prefix=f"test:{uuid.uuid4()}:"
+    )
+    try:
+        stored = await generations.current(["Profile:1"])
+        assert stored is not None
+        await relay.cut()
+        await generations.bump(["Profile:1"])  # the change committed; Redis did not hear it
+        assert await generations.current(["Profile:1"]) is None  # nothing served meanwhile
+        await relay.restore()
+        assert generations._renewal is not None
+        await asyncio.wait_for(generations._renewal, timeout=10)
+        await asyncio.sleep(0.06)  # the circuit's retry delay
+        after = await generations.current(["Profile:1"])
+        assert after is not None and after[0] != stored[0]
+    finally:
+        await relay.stop()
+        await client.aclose()
