@@ -74,6 +74,7 @@ from adapters.webhooks import WebhookSender
 from jobs.registry import JobContext, build_job_queue, scheduled_calls
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.admin import UnknownEmailError, make_admin
+from resolvers.cache_tags import account_tags, profile_id_of
 from resolvers.media import MediaServices
 from resolvers.services import Services
 from schema import build_schema
@@ -506,12 +507,14 @@ async def rotate_token_keys(settings: Settings) -> None:
     )
 
 
-async def create_admin(config: dict[str, Any], email: str) -> int:
-    """``createadmin``: the exit status, after saying what happened."""
+async def create_admin(config: dict[str, Any], email: str, settings: Settings | None = None) -> int:
+    """``createadmin``: the exit status, after saying what happened. With Redis configured the
+    role change is announced to the servers' response caches (their generations live there)."""
     await apply_migrations(config)
     await Tortoise.init(config=config)
     try:
         user = await make_admin(email)
+        profile_id = await profile_id_of(user.id)
     except UnknownEmailError:
         print(
             f"No account has the email {email!r}. Register it first, then run this again.",
@@ -520,6 +523,14 @@ async def create_admin(config: dict[str, Any], email: str) -> int:
         return 1
     finally:
         await Tortoise.close_connections()
+    if settings is not None and settings.redis_url:
+        client = redis.from_url(settings.redis_url)
+        try:
+            await RedisTagGenerations(
+                client, RedisCircuit(), tag_seconds=2 * settings.response_cache_ttl_seconds + 60
+            ).bump(account_tags(user.id, profile_id))
+        finally:
+            await client.aclose()
     print(f"{user.email} is an admin.")
     return 0
 
@@ -584,7 +595,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "createadmin":
         raise SystemExit(
-            asyncio.run(create_admin(tortoise_config(settings.database_url), args.argument))
+            asyncio.run(
+                create_admin(tortoise_config(settings.database_url), args.argument, settings)
+            )
         )
     elif args.command == "seed":
         if args.profiles < 1:

@@ -19,10 +19,12 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from starlette.types import Message, Receive, Scope, Send
 
+from adapters.metrics import Metrics
 from adapters.redis_circuit import RedisCircuit
 from adapters.tag_generations import MemoryTagGenerations, RedisTagGenerations
-from schema.node import decode_id
+from schema.node import decode_id, encode_id
 from tests import image_samples as samples
 from tests.admin_support import UNSUSPEND, admin, suspend
 from tests.conftest import (
@@ -39,8 +41,9 @@ from tests.realtime_support import sent
 from tests.server_process import served
 from tests.tcp_relay import TcpRelay
 from tests.test_avatars import upload
+from web.response_cache import ResponseCache, ResponseCacheMiddleware
 from web.response_store import ResponseStore
-from web.trusted_documents import DOCUMENTS_DIR, document_id
+from web.trusted_documents import DOCUMENTS_DIR, STATE_KEY, TrustedRequest, document_id
 
 PROFILE = document_id((DOCUMENTS_DIR / "ProfileById.graphql").read_text())
 VIEWER = document_id((DOCUMENTS_DIR / "ViewerProfile.graphql").read_text())
@@ -442,3 +445,55 @@ async def test_a_bump_that_cannot_reach_redis_drops_every_entry_once_redis_is_ba
     finally:
         await relay.stop()
         await client.aclose()
+
+
+async def test_a_fill_racing_a_change_is_not_stored(server: RunningServer):
+    """Strawberry's part is played by a small ASGI app that answers a profile while a change
+    of that profile is announced: the answer may predate the change, so it must not be kept."""
+    services = server.services
+    pk = 10_000_000 + int(time.monotonic_ns() % 1_000_000)
+    profile_id = encode_id("Profile", pk)
+    text = (DOCUMENTS_DIR / "ProfileById.graphql").read_text()
+    racing = True
+
+    async def strawberry(scope: Scope, receive: Receive, send: Send) -> None:
+        if racing:
+            await services.tag_generations.bump([f"Profile:{pk}"])
+        body = orjson.dumps({"data": {"profile": {"id": profile_id}}})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    cache = ResponseCache(ResponseStore(1_000_000, 60), Metrics())
+    middleware = ResponseCacheMiddleware(strawberry, cache=cache)
+
+    async def call() -> str:
+        trusted = TrustedRequest(PROFILE, text, None, {"id": profile_id}, "POST")
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/graphql",
+            "headers": [],
+            "state": {"services": services, STATE_KEY: trusted},
+        }
+        started: list[Message] = []
+
+        async def send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.append(message)
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b""}
+
+        await middleware(scope, receive, send)
+        return dict(started[0]["headers"])[b"x-cache"].decode()
+
+    assert [await call(), await call()] == ["MISS", "MISS"]
+    assert len(cache.store) == 0
+    racing = False
+    assert [await call(), await call()] == ["MISS", "HIT"]

@@ -5,6 +5,9 @@ heard the pub/sub message yet — because the tags' generations live in Redis.""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 
 import httpx
@@ -19,7 +22,7 @@ from tests.conftest import (
     uses_postgres,
     uses_redis,
 )
-from tests.server_process import ServerProcess, served
+from tests.server_process import ROOT, ServerProcess, served
 from tests.test_response_cache import PROFILE, VIEWER, read, synced, totals
 
 pytestmark = pytest.mark.skipif(
@@ -75,3 +78,28 @@ async def test_a_suspension_on_one_instance_refuses_the_cached_viewer_on_the_oth
     await suspend(GraphQLClient(a), boss, user)
     refused = await read(b, VIEWER, token=user.access_token)
     assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_createadmin_announces_the_new_role_to_every_instance(
+    clients: list[httpx.AsyncClient],
+):
+    a, b = clients
+    user = await register(GraphQLClient(a))
+    await read(b, VIEWER, token=user.access_token)
+    cached = await read(b, VIEWER, token=user.access_token)
+    assert cached.headers["x-cache"] == "HIT"
+    assert cached.json()["data"]["viewer"]["role"] == "CREATOR"
+    command = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "app.py",
+        "createadmin",
+        user.email,
+        cwd=ROOT,
+        env={**os.environ, **server_environment()},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await command.communicate()
+    assert command.returncode == 0, output.decode()
+    after = await read(b, VIEWER, token=user.access_token)
+    assert after.json()["data"]["viewer"]["role"] == "ADMIN"
