@@ -497,3 +497,18 @@ async def test_a_fill_racing_a_change_is_not_stored(server: RunningServer):
     assert len(cache.store) == 0
     racing = False
     assert [await call(), await call()] == ["MISS", "HIT"]
+
+
+async def test_a_profile_read_before_it_existed_shows_once_it_is_registered(
+    http: httpx.AsyncClient, gql: GraphQLClient
+):
+    last = await register(gql)
+    type_name, pk = decode_id(last.profile_id) or ("", 0)
+    next_id = encode_id(type_name, pk + 1)  # the next registration's profile
+    await read(http, PROFILE, {"id": next_id})
+    early = await read(http, PROFILE, {"id": next_id})
+    assert early.headers["x-cache"] == "HIT"
+    assert early.json()["data"] == {"profile": None}
+    newcomer = await register(gql)
+    assert newcomer.profile_id == next_id
+    assert (await read(http, PROFILE, {"id": next_id})).json()["data"]["profile"]["id"] == next_id
