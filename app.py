@@ -380,6 +380,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 tag_generations=tag_generations,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
+            app.state.response_cache = response_cache  # the same: tooling and tests
             # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
             job_queue = (
                 build_job_queue(settings.database_url, JobContext(services, settings.jobs))

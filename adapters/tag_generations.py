@@ -52,7 +52,9 @@ class Snapshot:
 
 
 class TagGenerations(Protocol):
-    async def bump(self, tags: Sequence[str]) -> None: ...
+    async def bump(self, tags: Sequence[str]) -> int | None:
+        """The tags' new generation, or None when it could not be recorded."""
+        ...
 
     async def snapshot(self) -> Snapshot | None:
         """None when the store cannot be asked (Redis down): then nothing is cached."""
@@ -74,7 +76,7 @@ class MemoryTagGenerations:
         self.max_tags = max_tags
         self._tags: OrderedDict[str, int] = OrderedDict()
 
-    async def bump(self, tags: Sequence[str]) -> None:
+    async def bump(self, tags: Sequence[str]) -> int:
         self.counter += 1
         for tag in tags:
             self._tags[tag] = self.counter
@@ -82,6 +84,7 @@ class MemoryTagGenerations:
         while len(self._tags) > self.max_tags:
             _, forgotten = self._tags.popitem(last=False)
             self.floor = max(self.floor, forgotten)
+        return self.counter
 
     async def snapshot(self) -> Snapshot:
         return Snapshot(self.epoch, self.counter)
@@ -124,18 +127,19 @@ class RedisTagGenerations:
         self._bump = client.register_script(_BUMP)
         self._renewal: asyncio.Task[None] | None = None
 
-    async def bump(self, tags: Sequence[str]) -> None:
+    async def bump(self, tags: Sequence[str]) -> int | None:
         if not self._circuit.worth_trying:
             self._renew_epoch_soon()
-            return
+            return None
         keys = [self._counter_key, *(self._tag_prefix + tag for tag in tags)]
         try:
-            await self._bump(keys=keys, args=[self._tag_seconds])
+            generation = await self._bump(keys=keys, args=[self._tag_seconds])
         except REDIS_FAILURES as exc:
             self._circuit.failed(exc)
             self._renew_epoch_soon()
-            return
+            return None
         self._circuit.succeeded()
+        return int(generation)
 
     def _renew_epoch_soon(self) -> None:
         if self._renewal is None or self._renewal.done():

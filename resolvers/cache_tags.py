@@ -35,16 +35,22 @@ async def announce_changed(services: Services, tags: Iterable[str]) -> None:
     unique = sorted(set(tags))
     if not unique:
         return
-    await services.tag_generations.bump(unique)
-    await services.broker.publish(TOPIC, orjson.dumps(unique))
+    generation = await services.tag_generations.bump(unique)
+    await services.broker.publish(TOPIC, orjson.dumps({"tags": unique, "generation": generation}))
 
 
-def decode_announcement(message: bytes) -> list[str]:
-    """The tags of one message on TOPIC; ValueError for anything else."""
-    tags = orjson.loads(message)
+def decode_announcement(message: bytes) -> tuple[list[str], int | None]:
+    """The tags of one message on TOPIC and the generation the change gave them (None when
+    it could not be recorded); ValueError for anything else. A listener drops only entries
+    stored before that generation: a message arriving late must not drop a newer answer."""
+    data = orjson.loads(message)
+    tags = data.get("tags") if isinstance(data, dict) else None
+    generation = data.get("generation") if isinstance(data, dict) else None
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise ValueError("not a list of tags")
-    return tags
+    if generation is not None and not isinstance(generation, int):
+        raise ValueError("not a generation")
+    return tags, generation
 
 
 async def announce_account_changed(

@@ -512,3 +512,21 @@ async def test_a_profile_read_before_it_existed_shows_once_it_is_registered(
     newcomer = await register(gql)
     assert newcomer.profile_id == next_id
     assert (await read(http, PROFILE, {"id": next_id})).json()["data"]["profile"]["id"] == next_id
+
+
+async def test_an_announcement_frees_the_entries_it_names_without_a_read(
+    http: httpx.AsyncClient, gql: GraphQLClient, server: RunningServer
+):
+    cache: ResponseCache = server.app.state.response_cache
+    account = await register(gql)
+    await read(http, PROFILE, {"id": account.profile_id})
+    # Stored once the fill is done, which may be just after its answer went out.
+    assert (await read(http, PROFILE, {"id": account.profile_id})).headers["x-cache"] == "HIT"
+    tag = f"Profile:{decode_id(account.profile_id, 'Profile')[1]}"  # type: ignore[index]
+    assert tag in cache.store._by_tag
+    await synced(http, account, 77)
+    for _ in range(1000):  # the listener hears it through the broker (Redis: a moment later)
+        if tag not in cache.store._by_tag:
+            break
+        await asyncio.sleep(0.01)
+    assert tag not in cache.store._by_tag

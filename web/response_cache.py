@@ -67,7 +67,7 @@ class ResponseCache:
         self.store = store
         self.metrics = metrics
         self._plans: dict[str, dict[str | None, CachePlan]] = {}
-        self._flights: dict[bytes, asyncio.Event] = {}
+        self.flights: dict[bytes, asyncio.Event] = {}
 
     def plan(self, trusted: TrustedRequest) -> CachePlan | None:
         plans = self._plans.get(trusted.document_id)
@@ -75,8 +75,8 @@ class ResponseCache:
             plans = self._plans[trusted.document_id] = plans_for(trusted.text)
         return plans.get(trusted.operation_name)
 
-    def invalidate(self, tags: list[str]) -> None:
-        dropped = self.store.invalidate(tags)
+    def invalidate(self, tags: list[str], generation: int | None) -> None:
+        dropped = self.store.invalidate(tags, generation)
         if dropped:
             self.metrics.response_cache_invalidations.inc(dropped)
 
@@ -88,7 +88,7 @@ class ResponseCache:
                 async with broker.subscribe(TOPIC) as messages:
                     async for message in messages:
                         try:
-                            self.invalidate(decode_announcement(message))
+                            self.invalidate(*decode_announcement(message))
                         except ValueError:
                             log.warning("ignored a malformed cache announcement")
             except asyncio.CancelledError:
@@ -123,7 +123,7 @@ class ResponseCacheMiddleware:
         generations = services.tag_generations
         if await self._serve_hit(cache, services, request_key, send):
             return
-        flight = cache._flights.get(request_key)
+        flight = cache.flights.get(request_key)
         if flight is not None:  # someone is filling this key: wait, then read what they stored
             await flight.wait()
             if await self._serve_hit(cache, services, request_key, send):
@@ -131,14 +131,14 @@ class ResponseCacheMiddleware:
             cache.metrics.cache_requests.labels(CACHE_NAME, "miss").inc()
             await self.app(scope, receive, _marked(send, b"MISS"))
             return
-        flight = cache._flights[request_key] = asyncio.Event()
+        flight = cache.flights[request_key] = asyncio.Event()
         try:
             cache.metrics.cache_requests.labels(CACHE_NAME, "miss").inc()
             await self._fill(
                 cache, generations, scope, receive, send, request_key, trusted, plan, viewer_id
             )
         finally:
-            del cache._flights[request_key]
+            del cache.flights[request_key]
             flight.set()
 
     async def _serve_hit(

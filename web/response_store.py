@@ -88,11 +88,15 @@ class ResponseStore:
                 if not keys:
                     del self._by_tag[tag]
 
-    def invalidate(self, tags: Iterable[str]) -> int:
-        """Drops every entry holding one of ``tags``; how many were dropped."""
+    def invalidate(self, tags: Iterable[str], generation: int | None = None) -> int:
+        """Drops every entry holding one of ``tags`` as it was before ``generation`` (every
+        such entry when None); how many were dropped."""
         keys: set[bytes] = set()
         for tag in tags:
-            keys |= self._by_tag.get(tag, set())
+            for key in self._by_tag.get(tag, ()):
+                entry = self._entries[key]
+                if generation is None or entry.generations[entry.tags.index(tag)] < generation:
+                    keys.add(key)
         for key in keys:
             self.remove(key)
         return len(keys)
