@@ -83,6 +83,7 @@ from settings import Settings, tortoise_config
 from web import health
 from web.access_log import AccessLogMiddleware
 from web.client_address import ClientAddressMiddleware
+from web.compiled_reads import CompiledReadsMiddleware
 from web.cors import CorsMiddleware
 from web.graphiql import asset_routes, graphiql_response
 from web.headers import SecurityHeadersMiddleware
@@ -182,8 +183,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     media = settings.media
     # Uploads go to the local directory (served at /media) unless a bucket is configured.
     local_storage = None if media.s3_bucket else LocalStorage(media.media_dir, media.media_base_url)
+    schema = build_schema(settings)
     graphql = GraphQLApp(
-        build_schema(settings),
+        schema,
         hub=hub,
         live_limits=LiveLimits.from_settings(settings),
         metrics=metrics,
@@ -468,6 +470,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_document_chars=settings.max_document_chars,
                 apq_cache_bytes=settings.apq_cache_bytes,
                 apq_ttl_seconds=settings.apq_ttl_seconds,
+                metrics=metrics,
             ),
             # Trusted queries answered from memory, invalidated exactly (web/response_cache.py).
             Middleware(ResponseCacheMiddleware, cache=response_cache),
@@ -477,6 +480,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 keep_seconds=settings.idempotency_key_seconds,
                 lock_seconds=settings.idempotency_lock_seconds,
                 max_tokens=settings.max_tokens,
+            ),
+            # Last, right before Strawberry: the compiled trusted documents (COMPILED_READS).
+            Middleware(
+                CompiledReadsMiddleware,
+                enabled=settings.compiled_reads,
+                schema=schema._schema,
+                metrics=metrics,
+                max_query_cost=settings.max_query_cost,
             ),
         ],
         lifespan=lifespan,

@@ -202,6 +202,9 @@ class Settings:
     response_cache: bool = True
     response_cache_bytes: int = 64 * 1024 * 1024
     response_cache_ttl_seconds: int = 300
+    # The compiled read path (web/compiled_reads.py): the hottest trusted documents answered by
+    # one SQL statement each, instead of GraphQL execution. Off: every request runs Strawberry.
+    compiled_reads: bool = True
     # Outages: how long one Redis command may take before Redis counts as down (a dead Redis
     # then costs each request this much once, not a TCP timeout), how long it is then left
     # alone before the next try, and how long in-flight requests get after SIGTERM.
@@ -310,6 +313,7 @@ class Settings:
             response_cache=_bool(env, "RESPONSE_CACHE", True),
             response_cache_bytes=_positive_int(env, "RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
             response_cache_ttl_seconds=_positive_int(env, "RESPONSE_CACHE_TTL_SECONDS", 300),
+            compiled_reads=_bool(env, "COMPILED_READS", True),
         )
 
 

@@ -102,6 +102,22 @@ class Metrics:
             ["limiter"],
             registry=r,
         )
+        self.persisted_queries = Counter(
+            "creatorgraph_persisted_queries",
+            "Requests naming a persisted document, by kind (document: a trusted documentId or "
+            "ad-hoc text under TRUSTED_DOCUMENTS_ONLY; apq: Apollo's persistedQuery) and result "
+            "(hit, registered, not_found, mismatch, refused).",
+            ["kind", "result"],
+            registry=r,
+        )
+
+        self.compiled_reads = Counter(
+            "creatorgraph_compiled_reads",
+            "Requests for a compiled trusted document (web/compiled_reads.py), by document and "
+            "result: served (answered by its SQL statement) or fallback (left to Strawberry).",
+            ["document", "result"],
+            registry=r,
+        )
 
     def operation_label(self, name: str | None) -> str:
         """The label for a client-chosen operation name: bounded in form and in number."""
@@ -135,8 +151,14 @@ class Metrics:
     def cache_lookup(self, cache: str, *, hit: bool) -> None:
         self.cache_requests.labels(cache, "hit" if hit else "miss").inc()
 
+    def compiled_read(self, document: str, *, served: bool) -> None:
+        self.compiled_reads.labels(document, "served" if served else "fallback").inc()
+
     def provider_call(self, platform: str, provider: str, outcome: str) -> None:
         self.provider_calls.labels(platform, provider, outcome).inc()
+
+    def persisted_query(self, kind: str, result: str) -> None:
+        self.persisted_queries.labels(kind, result).inc()
 
     def refused(self, limiter: str) -> None:
         self.rate_limited.labels(limiter).inc()

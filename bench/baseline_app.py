@@ -1,9 +1,14 @@
-"""The floor for bench/read_paths.py: plain Starlette, one hand-written SQL query per read, orjson.
+"""The floor for bench/read_paths.py and bench/peers.py: plain Starlette, one hand-written SQL
+query per read, orjson.
 
-It answers the same JSON as the GraphQL server for the benchmark's documents (read_paths.py checks
-that before timing anything), reading the same database directly (aiosqlite, or an asyncpg pool the
-size of Tortoise's), with the same uvicorn options as ``app.py serve``. What it does not do is the
-point of the comparison: no GraphQL parsing, validation or execution, no ORM, no middleware.
+It answers the same JSON as the GraphQL server for the benchmarks' documents (both scripts check
+that before timing anything): read_paths.py's own queries on /profile, /discovery and /typename;
+peers.py's trusted documents (schema/documents/, the same request bodies the GraphQL server gets)
+on /doc/profile (ProfileById), /doc/discovery (DiscoveryPage, RIZZ_SCORE DESC) and /doc/search
+(DiscoveryPage with a search, by relevance; PostgreSQL only). It reads the same database directly
+(aiosqlite, or an asyncpg pool the size of Tortoise's), with the same uvicorn options as
+``app.py serve``. What it does not do is the point of the comparison: no GraphQL parsing,
+validation or execution, no ORM, no middleware.
 
     DATABASE_URL=sqlite:///tmp/x.sqlite3 PORT=8100 .venv/bin/python bench/baseline_app.py
 """
@@ -56,6 +61,50 @@ LEFT JOIN social_accounts a ON a.profile_id = p.id
 ORDER BY p.rizz_score DESC, p.id DESC
 """  # noqa: S608 (constants only)
 
+# DiscoveryPage (schema/documents/) ordered by RIZZ_SCORE DESC: the page and one more row, which
+# says whether there is a next page; no accounts (the document shows none).
+DOC_DISCOVERY_SQL = f"""
+SELECT {_PROFILE_COLUMNS}
+FROM profiles p
+JOIN users u ON u.id = p.user_id
+WHERE {_VISIBLE}
+ORDER BY p.rizz_score DESC, p.id DESC
+LIMIT $1
+"""  # noqa: S608 (constants only)
+
+# DiscoveryPage with a search, by relevance: resolvers/relevance.py's match and score written out
+# by hand (PostgreSQL). $1 the text, $2 the LIKE pattern of the text, $3 the rows wanted. The
+# document is the stored column where the schema has one (migration 0013), else the expression.
+COMPUTED_DOCUMENT = (
+    "to_tsvector('simple'::regconfig, coalesce(profiles.display_name, '') || ' '"
+    " || coalesce(profiles.bio, '') || ' ' || replace(profiles.niche_tags, '|', ' '))"
+)
+STORED_DOCUMENT = "profiles.search_document"
+_SEARCH_SQL = f"""
+SELECT {_PROFILE_COLUMNS.replace("p.", "profiles.")},
+    CAST(round(1000 * (
+        ts_rank({{document}}, plainto_tsquery('simple'::regconfig, $1::text))
+        + word_similarity($1::text, profiles.display_name)
+        + CASE WHEN strpos(lower(profiles.display_name), lower($1::text)) > 0 THEN 1 ELSE 0 END
+    )) AS BIGINT) AS relevance
+FROM profiles
+JOIN users u ON u.id = profiles.user_id
+WHERE profiles.is_public AND profiles.is_active AND NOT u.suspended
+  AND (upper(profiles.display_name) LIKE upper($2) ESCAPE '\\'
+       OR upper(profiles.bio) LIKE upper($2) ESCAPE '\\'
+       OR {{document}} @@ plainto_tsquery('simple'::regconfig, $1::text)
+       {{fuzzy}})
+ORDER BY relevance DESC, profiles.id DESC
+LIMIT $3
+"""  # noqa: S608 (constants only; the text is a parameter)
+
+
+def search_sql(document: str, fuzzy: bool) -> str:
+    return _SEARCH_SQL.format(
+        document=document, fuzzy="OR $1::text <% profiles.display_name" if fuzzy else ""
+    )
+
+
 TYPENAME = orjson.dumps({"data": {"__typename": "Query"}})
 
 
@@ -91,8 +140,8 @@ def _profile_pk(global_id: object) -> int | None:
 CURSOR_HAS_DIRECTION = os.environ.get("BASELINE_CURSOR_HAS_DIRECTION", "1") == "1"
 
 
-def _cursor(rizz_score: int, pk: int) -> str:
-    fields = ["RIZZ_SCORE", "DESC"] if CURSOR_HAS_DIRECTION else ["RIZZ_SCORE"]
+def _cursor(rizz_score: int, pk: int, field: str = "RIZZ_SCORE") -> str:
+    fields = [field, "DESC"] if CURSOR_HAS_DIRECTION else [field]
     raw = orjson.dumps([*fields, rizz_score, pk])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -205,13 +254,84 @@ def discovery_json(rows: list[Any], first: int) -> bytes:
     )
 
 
+def doc_profile_json(rows: list[Any]) -> bytes:
+    """The response to schema/documents/ProfileById.graphql."""
+    if not rows:
+        return orjson.dumps({"data": {"profile": None}})
+    p, accounts = _group(rows)[0]
+    breakdown = _breakdown(accounts, with_time=False)
+    return orjson.dumps(
+        {
+            "data": {
+                "profile": {
+                    "id": _global_id("Profile", p[0]),
+                    "displayName": p[1],
+                    "bio": p[2],
+                    "avatarUrl": p[3],
+                    "niches": orjson.loads(p[4]) if p[4] else [],
+                    "location": _location(p, full=True),
+                    "role": p[8],
+                    "rizzScore": p[10],
+                    "stats": {
+                        "totalFollowers": p[12],
+                        "avgEngagement": p[13],
+                        "platformBreakdown": {
+                            k: breakdown[k] for k in ("tiktok", "instagram", "youtube")
+                        },
+                    },
+                }
+            }
+        }
+    )
+
+
+def doc_page_json(rows: list[Any], first: int, field: str) -> bytes:
+    """The response to schema/documents/DiscoveryPage.graphql: rows of profile columns, plus
+    the relevance as a 15th column when ``field`` is RELEVANCE."""
+    page = rows[:first]
+    edges = [
+        {
+            "cursor": _cursor(p[14] if field == "RELEVANCE" else p[10], p[0], field),
+            "node": {
+                "id": _global_id("Profile", p[0]),
+                "displayName": p[1],
+                "avatarUrl": p[3],
+                "niches": orjson.loads(p[4]) if p[4] else [],
+                "location": _location(p, full=False),
+                "rizzScore": p[10],
+                "stats": {"totalFollowers": p[12], "avgEngagement": p[13]},
+            },
+        }
+        for p in page
+    ]
+    return orjson.dumps(
+        {
+            "data": {
+                "profiles": {
+                    "edges": edges,
+                    "pageInfo": {
+                        "hasNextPage": len(rows) > first,
+                        "endCursor": edges[-1]["cursor"] if edges else None,
+                    },
+                }
+            }
+        }
+    )
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` with LIKE's wildcards escaped (as Tortoise's icontains does)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 class Database:
     """``fetch(sql, arg)`` over one aiosqlite connection or an asyncpg pool."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.postgres = url.startswith(("postgres://", "postgresql://"))
-        self.fetch: Callable[[str, Any], Any]
+        self.fetch: Callable[..., Any]
 
     async def open(self) -> None:
         if self.postgres:
@@ -220,6 +340,13 @@ class Database:
             dsn = "postgresql://" + self.url.split("://", 1)[1]
             self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=PG_POOL_MAX)
             self.profile_sql, self.discovery_sql = PROFILE_SQL, DISCOVERY_SQL
+            self.doc_discovery_sql = DOC_DISCOVERY_SQL
+            stored = await self._pool.fetchval(
+                "SELECT count(*) FROM information_schema.columns "
+                "WHERE table_name = 'profiles' AND column_name = 'search_document'"
+            )
+            document = STORED_DOCUMENT if stored else COMPUTED_DOCUMENT
+            self.search_sql = {fuzzy: search_sql(document, fuzzy) for fuzzy in (True, False)}
             self.fetch = self._pool.fetch
         else:
             import aiosqlite
@@ -228,10 +355,11 @@ class Database:
             for pragma in ("journal_mode=WAL", "foreign_keys=ON"):
                 await self._conn.execute(f"PRAGMA {pragma}")
             self.profile_sql, self.discovery_sql = _sqlite(PROFILE_SQL), _sqlite(DISCOVERY_SQL)
+            self.doc_discovery_sql = _sqlite(DOC_DISCOVERY_SQL)
             self.fetch = self._sqlite_fetch
 
-    async def _sqlite_fetch(self, sql: str, arg: Any) -> list[Any]:
-        return list(await self._conn.execute_fetchall(sql, (arg,)))
+    async def _sqlite_fetch(self, sql: str, *args: Any) -> list[Any]:
+        return list(await self._conn.execute_fetchall(sql, args))
 
     async def close(self) -> None:
         if self.postgres:
@@ -255,6 +383,30 @@ def create_app(database_url: str) -> Starlette:
         rows = await db.fetch(db.discovery_sql, first + 1)
         return Response(discovery_json(rows, first), media_type="application/json")
 
+    async def doc_profile(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        pk = _profile_pk(body["variables"]["id"])
+        rows = await db.fetch(db.profile_sql, pk) if pk is not None else []
+        return Response(doc_profile_json(rows), media_type="application/json")
+
+    async def doc_discovery(request: Request) -> Response:
+        variables = orjson.loads(await request.body())["variables"]
+        if variables.get("orderBy") != {"field": "RIZZ_SCORE", "direction": "DESC"}:
+            return Response(b"only RIZZ_SCORE DESC", status_code=400)
+        first = int(variables["first"])
+        rows = await db.fetch(db.doc_discovery_sql, first + 1)
+        return Response(doc_page_json(rows, first, "RIZZ_SCORE"), media_type="application/json")
+
+    async def doc_search(request: Request) -> Response:
+        variables = orjson.loads(await request.body())["variables"]
+        if not db.postgres or variables.get("orderBy") is not None:
+            return Response(b"PostgreSQL, by relevance only", status_code=400)
+        text = variables["filter"]["search"].strip()
+        first = int(variables["first"])
+        fuzzy = all(word.isalnum() for word in text.split())
+        rows = await db.fetch(db.search_sql[fuzzy], text, like_pattern(text), first + 1)
+        return Response(doc_page_json(rows, first, "RELEVANCE"), media_type="application/json")
+
     async def typename(request: Request) -> Response:
         orjson.loads(await request.body())
         return Response(TYPENAME, media_type="application/json")
@@ -275,6 +427,9 @@ def create_app(database_url: str) -> Starlette:
             Route("/profile", profile, methods=["POST"]),
             Route("/discovery", discovery, methods=["POST"]),
             Route("/typename", typename, methods=["POST"]),
+            Route("/doc/profile", doc_profile, methods=["POST"]),
+            Route("/doc/discovery", doc_discovery, methods=["POST"]),
+            Route("/doc/search", doc_search, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -20,40 +20,55 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import datetime as dt
 import io
 import json
 import os
-import platform
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
+from harness import (
+    BENCH,
+    CONNECTIONS,
+    ROOT,
+    UNLIMITED,
+    WARMUP_SECONDS,
+    Driver,
+    Figures,
+    PostgresBackends,
+    Server,
+    cpus,
+    git,
+    is_loopback,
+    launch,
+    machine_line,
+    mib,
+    proc_status_kib,
+    read_loadavg,
+    replace_file,
+    reset_postgres,
+    start_loadgen,
+    stop_loadgen,
+    wait_healthy,
+)
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
 RESULTS = BENCH / "RESULTS.md"
 SECTION = "## Read paths (issue 2 foundation)"
 
 JWT_SECRET = "bench-secret-" + "x" * 40
 PASSWORD = "bench password 1"  # noqa: S105 (throwaway accounts in a throwaway database)
-CONNECTIONS = 32
-WARMUP_SECONDS = 1.0
-DISTURBED = 0.15  # share of the servers' core taken by other processes that marks a run
 SEED_CONCURRENCY = 24
 
 # Ratio targets (GraphQL req/s ÷ baseline req/s), from ../shared/design/PERFORMANCE.md's figures for
@@ -122,205 +137,6 @@ PLATFORMS = ["TIKTOK", "INSTAGRAM", "YOUTUBE", "TWITCH", "TWITTER"]
 
 
 # ---------------------------------------------------------------------------------------------
-# processes: pinning, memory, CPU
-
-
-def cpus() -> list[int]:
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return []
-
-
-def pinner(cpu: int | None):
-    """A preexec_fn pinning the child (and every thread it starts) to one CPU."""
-    if cpu is None or not hasattr(os, "sched_setaffinity"):
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
-
-
-def proc_status_kib(pid: int, key: str) -> int:
-    """VmRSS / VmHWM of a process, in KiB (0 when unknown)."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    match = re.search(rf"^{key}:\s+(\d+) kB", text, re.M)
-    return int(match.group(1)) if match else 0
-
-
-def reset_peak_rss(pid: int) -> None:
-    """Resets VmHWM to the current RSS (Linux: writing 5 to clear_refs), so each phase has its
-    own peak; where that is refused the peak is the sampled VmRSS maximum alone."""
-    with contextlib.suppress(OSError):
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
-def proc_cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of processes (all their threads)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields_[11]) + int(fields_[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def core_jiffies(cpu: int | None) -> tuple[int, int]:
-    """(busy, total) jiffies of one CPU from /proc/stat."""
-    if cpu is None:
-        return 0, 0
-    try:
-        for line in Path("/proc/stat").read_text().splitlines():
-            name, *values = line.split()
-            if name == f"cpu{cpu}":
-                nums = [int(v) for v in values[:8]]
-                return sum(nums) - nums[3] - nums[4], sum(nums)
-    except OSError:
-        pass
-    return 0, 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def read_loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
-
-
-@dataclass
-class Server:
-    name: str
-    proc: subprocess.Popen
-    url: str
-    port: int
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def launch(
-    name: str, argv: list[str], env: dict[str, str], cpu: int | None, logdir: Path, cwd: Path
-) -> Server:
-    port = free_port()
-    log = logdir / f"{name}.log"
-    with log.open("wb") as out:  # a file, not a pipe: the access log must never block the server
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env={**os.environ, **env, "PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=pinner(cpu),
-        )
-    return Server(name, proc, f"http://127.0.0.1:{port}", port, log)
-
-
-async def wait_healthy(server: Server) -> Server:
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(300):
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"{server.name} exited:\n{server.log_tail()}")
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(server.url + "/health")).status_code == 200:
-                    return server
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{server.name} did not answer /health within 30 s:\n{server.log_tail()}")
-
-
-# ---------------------------------------------------------------------------------------------
-# the database
-
-
-def is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
-
-
-def asyncpg_dsn(url: str) -> str:
-    return "postgresql://" + url.split("://", 1)[1]
-
-
-async def reset_postgres(url: str) -> None:
-    """Drops and recreates the public schema (creating the database first if it is missing)."""
-    import asyncpg
-
-    dsn = asyncpg_dsn(url)
-    try:
-        conn = await asyncpg.connect(dsn)
-    except asyncpg.InvalidCatalogNameError:
-        parts = urlsplit(dsn)
-        admin = await asyncpg.connect(parts._replace(path="/postgres").geturl())
-        try:
-            await admin.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
-        finally:
-            await admin.close()
-        conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
-class PostgresBackends:
-    """The PostgreSQL server processes serving our database, so their CPU counts too."""
-
-    def __init__(self, url: str | None) -> None:
-        self.url = url
-        self.conn = None
-        self.version = ""
-
-    async def open(self) -> None:
-        if self.url:
-            import asyncpg
-
-            self.conn = await asyncpg.connect(asyncpg_dsn(self.url))
-            self.version = await self.conn.fetchval("SHOW server_version")
-
-    async def analyze(self) -> None:
-        """Fresh planner statistics after seeding, so autovacuum cannot change plans mid-run."""
-        if self.conn is not None:
-            await self.conn.execute("ANALYZE")
-
-    async def pids(self) -> list[int]:
-        if self.conn is None:
-            return []
-        rows = await self.conn.fetch(
-            "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return [r["pid"] for r in rows]
-
-    async def close(self) -> None:
-        if self.conn is not None:
-            await self.conn.close()
-
-
-# ---------------------------------------------------------------------------------------------
 # seeding through the public API
 
 
@@ -372,8 +188,6 @@ async def seed_one(client: httpx.AsyncClient, i: int) -> str:
     }
     if i % 4:
         changes["location"] = {"city": city, "state": state, "country": country}
-    if i % 3 == 0:
-        changes["avatarUrl"] = f"https://cdn.example.com/avatars/{i}.png"
     updated = await gql(client, UPDATE, {"input": changes}, token)
     items = [
         {
@@ -425,6 +239,12 @@ async def cursor_has_direction(graphql: Server) -> str:
     return "1" if len(decoded) == 4 else "0"
 
 
+def same_data(ours: bytes, theirs: bytes) -> bool:
+    """Whether two GraphQL answers hold the same ``data`` (and neither has errors)."""
+    a, b = orjson.loads(ours), orjson.loads(theirs)
+    return "errors" not in a and "errors" not in b and a.get("data") == b.get("data")
+
+
 async def check_same_answers(graphql: Server, baseline: Server, profile_ids: list[str]) -> int:
     """Refuses to time anything unless both servers answer the same JSON."""
     sample = profile_ids[:: max(1, len(profile_ids) // 25)]
@@ -436,7 +256,9 @@ async def check_same_answers(graphql: Server, baseline: Server, profile_ids: lis
                 b = await client.post(
                     baseline.url + BASELINE_ROUTES[path], content=body, headers=headers
                 )
-                if a.status_code != 200 or orjson.loads(a.content) != orjson.loads(b.content):
+                # The data, not the extensions: the server's cost report is no part of the
+                # answer the baseline has to give.
+                if a.status_code != 200 or not same_data(a.content, b.content):
                     raise SystemExit(
                         f"{path}: the servers answer differently for {body[:200]}\n"
                         f"graphql ({a.status_code}): {a.text[:1500]}\n"
@@ -446,131 +268,6 @@ async def check_same_answers(graphql: Server, baseline: Server, profile_ids: lis
                 if path == "profile" and orjson.loads(a.content)["data"]["profile"] is None:
                     raise SystemExit(f"a seeded profile is not visible: {body[:200]}")
     return len(sample)
-
-
-# ---------------------------------------------------------------------------------------------
-# measuring
-
-
-@dataclass
-class Figures:
-    """One path on one server, over every run of it."""
-
-    rps: float = 0.0
-    p50_ms: float = 0.0
-    p99_ms: float = 0.0
-    errors: int = 0
-    client_cpu: float = 0.0
-    peak_rss_kib: int = 0
-    window: float = 0.0  # seconds watched by the driver
-    server_cpu: float = 0.0  # CPU seconds of the server process in those windows
-    db_cpu: float = 0.0  # CPU seconds of PostgreSQL backends in those windows
-    runs: list[float] = field(default_factory=list)
-
-    def cpu_ms_per_request(self, of: str = "server") -> float:
-        seconds = self.server_cpu if of == "server" else self.db_cpu
-        return 1000 * seconds / self.window / self.rps if self.window and self.rps else 0.0
-
-
-@dataclass
-class CoreWatch:
-    """How busy the servers' core was over the measured windows, and how much of it was ours."""
-
-    busy: int = 0
-    total: int = 0
-    ours: float = 0.0
-    seconds: float = 0.0
-
-    def line(self, cpu: int | None, postgres: bool) -> str:
-        if cpu is None or not self.total:
-            return ""
-        busy = self.busy / self.total
-        ours = self.ours / self.seconds if self.seconds else 0.0
-        ours_is = "the server under test and PostgreSQL's backends" if postgres else "the server"
-        return (
-            f"CPU {cpu} (the servers' core) was {busy:.0%} busy over the measured windows; "
-            f"{ours_is} used the equivalent of {ours:.0%} of a core, other processes about "
-            f"{max(0.0, busy - ours):.0%}"
-        )
-
-
-class Driver:
-    """Talks to the load generator and watches the server under load."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, backends: PostgresBackends) -> None:
-        self.proc = proc
-        self.backends = backends
-        self.core = CoreWatch()
-        self.disturbed: list[str] = []  # runs in which other processes took the servers' core
-
-    async def ask(self, cmd: dict) -> dict:
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
-        await self.proc.stdin.drain()
-        line = await self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the load generator exited")
-        answer = json.loads(line)
-        if "error" in answer:
-            raise RuntimeError(f"load generator: {answer['error']}")
-        return answer
-
-    async def run(
-        self,
-        server: Server,
-        route: str,
-        label: str,
-        payloads: list[str],
-        seconds: float,
-        figures: Figures,
-        server_cpu: int | None,
-    ) -> dict:
-        cmd = {
-            "cmd": "run",
-            "label": label,
-            "port": server.port,
-            "path": route,
-            "bodies": payloads,
-            "connections": CONNECTIONS,
-            "warmup": WARMUP_SECONDS,
-            "seconds": seconds,
-        }
-        task = asyncio.create_task(self.ask(cmd))
-        await asyncio.sleep(WARMUP_SECONDS)
-        # The measured window, as seen from here (within a few ms of the load generator's).
-        db_pids = await self.backends.pids()
-        reset_peak_rss(server.pid)
-        peak = proc_status_kib(server.pid, "VmRSS")
-        busy0, total0 = core_jiffies(server_cpu)
-        cpu0, db0 = proc_cpu_seconds([server.pid]), proc_cpu_seconds(db_pids)
-        t0 = time.perf_counter()
-        while (now := time.perf_counter()) < t0 + seconds and not task.done():
-            peak = max(peak, proc_status_kib(server.pid, "VmRSS"))
-            await asyncio.sleep(min(0.02, max(0.0, t0 + seconds - now)))
-        window = time.perf_counter() - t0
-        cpu = proc_cpu_seconds([server.pid]) - cpu0
-        db = proc_cpu_seconds(db_pids) - db0
-        busy1, total1 = core_jiffies(server_cpu)
-        peak = max(peak, proc_status_kib(server.pid, "VmHWM"))
-        result = await task
-
-        figures.runs.append(result["rps"])
-        figures.window += window
-        figures.server_cpu += cpu
-        figures.db_cpu += db
-        figures.peak_rss_kib = max(figures.peak_rss_kib, peak)
-        self.core.busy += busy1 - busy0
-        self.core.total += total1 - total0
-        self.core.ours += cpu + db
-        self.core.seconds += window
-        if total1 > total0:
-            # PostgreSQL's backends are not pinned: count all their CPU as possibly on this core.
-            others = (busy1 - busy0) / (total1 - total0) - (cpu + db) / window
-            result["others"] = max(0.0, others)
-            if others > DISTURBED:
-                self.disturbed.append(f"{label} run {len(figures.runs)}")
-        result["cpu_ms"] = 1000 * cpu / window / result["rps"] if result["rps"] else 0.0
-        return result
 
 
 async def measure(
@@ -591,9 +288,8 @@ async def measure(
                 f = figures.setdefault((path, server.name), Figures())
                 r = await driver.run(
                     server,
-                    route,
+                    {"path": route, "bodies": payloads},
                     f"{path}:{server.name}",
-                    payloads,
                     seconds / rounds,
                     f,
                     server_cpu,
@@ -606,20 +302,12 @@ async def measure(
                     f"errors {r['errors']}",
                     flush=True,
                 )
-    pooled = await driver.ask({"cmd": "report"})
-    for (path, name), f in figures.items():
-        r = pooled[f"{path}:{name}"]
-        f.rps, f.p50_ms, f.p99_ms = r["rps"], r["p50_ms"], r["p99_ms"]
-        f.errors, f.client_cpu = r["errors"], r["client_cpu"]
+    await driver.pooled(figures)
     return figures
 
 
 # ---------------------------------------------------------------------------------------------
 # reporting
-
-
-def mib(kib: int) -> str:
-    return f"{kib / 1024:.0f} MiB"
 
 
 def round_ratios(figures: dict[tuple[str, str], Figures], path: str) -> list[float]:
@@ -737,14 +425,7 @@ def update_results(db_kind: str, text: str) -> None:
     order = sorted(parts, key=lambda k: ({"SQLite": 0, "PostgreSQL": 1}.get(k, 2), k))
     section = SECTION_INTRO + "\n" + "\n".join(parts[k] for k in order)
     new = before + section + ("\n" + after if after else "")
-    tmp = RESULTS.with_name(f".{RESULTS.name}.{os.getpid()}.tmp")
-    tmp.write_text(new)
-    os.replace(tmp, RESULTS)  # readers never see half a file
-
-
-def git(*argv: str) -> str:
-    out = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+    replace_file(RESULTS, new)
 
 
 def export_tree(ref: str, dest: Path) -> None:
@@ -771,16 +452,6 @@ def code_identity(ref: str | None) -> str:
         return f"working tree at {head} with {len(changed)} uncommitted changes outside bench/"
     except (OSError, subprocess.CalledProcessError):
         return "unknown (no git)"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,7 +497,7 @@ async def run_benchmark(
         env = {
             "DATABASE_URL": url,
             "JWT_SECRET": JWT_SECRET,
-            "SYNC_RATE_LIMIT": "1000000/minute",
+            **UNLIMITED,  # seeding registers hundreds of accounts from one address
             "CREATORGRAPH_ENV": "test",
             "PASSWORD_HASH_MEMORY_KIB": "1024",
             "CREATORGRAPH_DATA_DIR": str(tmp / "data"),
@@ -862,13 +533,7 @@ async def run_benchmark(
 
         await backends.open()
         await backends.analyze()
-        loadgen = await asyncio.create_subprocess_exec(
-            py,
-            str(BENCH / "loadgen.py"),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            preexec_fn=pinner(client_cpu),
-        )
+        loadgen = await start_loadgen(py, client_cpu)
         driver = Driver(loadgen, backends)
         print(
             f"measuring {args.seconds:g} s per path and server in {args.rounds} alternating "
@@ -897,13 +562,7 @@ async def run_benchmark(
             print(server.log_tail(), file=sys.stderr)
         raise
     finally:
-        if loadgen is not None and loadgen.returncode is None:
-            with contextlib.suppress(Exception):
-                loadgen.stdin.write(b'{"cmd": "quit"}\n')  # type: ignore[union-attr]  # started with stdin=PIPE
-                await asyncio.wait_for(loadgen.wait(), 5)
-            if loadgen.returncode is None:
-                loadgen.kill()
-                await loadgen.wait()
+        await stop_loadgen(loadgen)
         await backends.close()
         for server in servers:
             server.stop()
@@ -956,8 +615,7 @@ def report(args: argparse.Namespace, run: Run, loadavg: str, notes: list[str]) -
         database = f"PostgreSQL {run.db_version} at {where} (public schema reset)"
     meta = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{os.cpu_count()} × {cpu_model()} ({platform.machine()}), "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
+        "machine": machine_line(),
         "database": database,
         "data": f"{len(run.profile_ids):,} profiles × 3 platforms, seeded through the GraphQL API "
         f"in {run.seed_seconds:.0f} s; GraphQL server RSS {mib(run.idle_rss_kib)} idle, "

@@ -28,7 +28,13 @@ FLUSH_SECONDS = 60.0
 
 def count_profile_view(services: Services, viewer: User | None, profile: Profile) -> None:
     """Counts a read of ``profile`` (its owner's own reads do not count)."""
-    if viewer is not None and viewer.id == profile.user_id:
+    count_view(services, viewer.id if viewer is not None else None, profile.id, profile.user_id)
+
+
+def count_view(services: Services, viewer_id: int | None, profile_id: int, owner_id: int) -> None:
+    """``count_profile_view`` by ids, for readers that hold no model instances (the compiled
+    read path, resolvers/compiled/)."""
+    if viewer_id is not None and viewer_id == owner_id:
         return
     count_view_of(services, profile.id)
 

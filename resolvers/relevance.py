@@ -8,8 +8,10 @@ The score is an integer, so a cursor can hold it exactly and the keyset ``(score
 without repeats; for one text and one row it is always the same:
 
 - PostgreSQL: 1000 × (ts_rank of the document, display name + bio + niches, for the text's
-  words + word_similarity of the text to the display name + 1 if the display name holds the
-  text), rounded.
+  words + word_similarity of the text to the display name + similarity of the two + 1 if the
+  display name holds the text), rounded. ``word_similarity`` scores the best-matching part of
+  the name, so "Luac Hernández" finds "Luca Hernández" and "Ahmed Hernández" equally well;
+  the whole-name ``similarity`` puts Luca first.
 - SQLite: 1000 × (the share of the text's bigrams found in the display name + 1 if the display
   name holds the text) + 500 if the bio holds it.
 
@@ -102,6 +104,7 @@ def score_sql(dialect: str, text: str) -> RawSQL:
             "CAST(round(1000 * ("
             f"ts_rank({_POSTGRES_DOCUMENT}, plainto_tsquery('simple'::regconfig, {literal}))"
             f" + word_similarity({literal}, profiles.display_name)"
+            f" + similarity({literal}, profiles.display_name)"
             f" + CASE WHEN strpos(lower(profiles.display_name), lower({literal})) > 0"
             " THEN 1 ELSE 0 END"
             ")) AS BIGINT)"

@@ -2,8 +2,14 @@
 
 Each profile gets a user (with an unusable password: nobody signs in as a seeded user), a name,
 a bio, niches, a country and city, one to five platforms with long-tail follower counts, and
-up to 90 days of history (a snapshot every 15 days). The aggregates are computed by
-``resolvers/aggregates.py``, the one formula. The same ``seed`` gives the same data.
+up to 90 days of history (snapshots 15, 30, 60 and 90 days before the last sync). The aggregates are
+computed by ``resolvers/aggregates.py``, the one formula. The same ``seed`` gives the same data.
+
+Each account grows (or shrinks) at a daily rate of its own — most slowly, a few breaking out,
+some declining — and its history is that curve with a little noise, ending at its current
+numbers. The stored 30-day growth (``growth_30d``, what discovery's ``GROWTH_30D`` order and
+``minGrowth30d`` filter read) is computed from those very snapshots by ``resolvers/growth.py``'s
+rule, so it is what a sync would have stored and what the growth fields answer.
 
 Rows go in as multi-row INSERTs of a few thousand rows each, with ids assigned here (after the
 largest already taken) so children can name their parents without reading anything back; on
@@ -33,12 +39,16 @@ from resolvers.aggregates import (
     rizz_score,
     total_followers,
 )
+from resolvers.growth import Ends, GrowthWindow, Point, cutoff_of, profile_growth
 from resolvers.profiles import CollaborationType, niche_tags
 
 # A password hash no hasher produces and none verifies: seeded users cannot sign in.
 UNUSABLE_PASSWORD = "!seeded"  # noqa: S105 (not a password: a hash nothing verifies)
 HISTORY_DAYS = 90
-HISTORY_STEP_DAYS = 15
+# Days before the last sync of each snapshot: fortnightly over the last month, monthly before
+# (a baseline for each growth window, and few enough rows to seed 100,000 profiles quickly).
+HISTORY_DAYS_BACK = (15, 30, 60, 90)
+FULL_HISTORY_SHARE = 0.5  # the rest joined the platform less than 90 days ago
 FOLLOWERS_CAP = 300_000_000
 # Most profiles have one or two platforms; a few have all five.
 PLATFORM_COUNT_WEIGHTS = (40, 30, 15, 10, 5)
@@ -273,6 +283,8 @@ _PROFILE_COLUMNS = [
     "total_followers",
     "avg_engagement",
     "rizz_score",
+    "growth_30d",
+    "growth_30d_at",
     "created_at",
     "updated_at",
 ]
@@ -349,6 +361,11 @@ def _generate(count: int, rng: random.Random, now: datetime, starts: Sequence[in
     registers SQLite's adapters), JSON as its text."""
     user_id, profile_id, account_id, snapshot_id = starts
     rows = _Rows([], [], [], [])
+    cutoff = cutoff_of(GrowthWindow.DAYS_30, now)
+    # Every seeded profile has a name, a bio, niches, a place and a platform, and no avatar.
+    completeness = profile_completeness(
+        Profile(display_name="n", bio="b", niches=["n"], country="c"), True
+    )
     for n in range(count):
         role = Role.BRAND if rng.random() < BRAND_SHARE else Role.CREATOR
         niches = rng.sample(NICHES, rng.randint(1, 3))
@@ -364,6 +381,7 @@ def _generate(count: int, rng: random.Random, now: datetime, starts: Sequence[in
         )  # fmt: skip
         platforms = rng.sample(list(Platform), _platform_count(rng))
         accounts: list[tuple[int, float | None, datetime]] = []
+        ends: list[Ends | None] = []
         for platform in platforms:
             followers = min(FOLLOWERS_CAP, int(rng.lognormvariate(8.0, 2.2)))
             engagement = None if rng.random() < 0.1 else round_rate(rng.uniform(0.2, 12.0))
@@ -375,29 +393,75 @@ def _generate(count: int, rng: random.Random, now: datetime, starts: Sequence[in
                 (aid, pid, platform.value, f"{name.split()[0].lower()}{pid}", followers,
                  engagement, SyncSource.MANUAL.value, "READY", synced, now, 1)
             )  # fmt: skip
-            history = rng.randint(0, HISTORY_DAYS)
-            for days_ago in range(HISTORY_DAYS - history, HISTORY_DAYS + 1, HISTORY_STEP_DAYS):
-                # Older snapshots have fewer followers: growth of up to 1% a day.
-                shrink = (1 + rng.uniform(0, 0.01)) ** (HISTORY_DAYS - days_ago)
+            # Oldest first: growth.py takes a higher id for a later snapshot.
+            history = _history(rng, Point(followers, engagement, synced))
+            for point in history:
                 rows.snapshots.append(
-                    (snapshot_id, aid, int(followers / shrink), engagement,
-                     SyncSource.MANUAL.value,
-                     synced - timedelta(days=HISTORY_DAYS - days_ago))
+                    (snapshot_id, aid, point.followers, point.engagement,
+                     SyncSource.MANUAL.value, point.taken_at)
                 )  # fmt: skip
                 snapshot_id += 1
-        profile = Profile(display_name=name, bio=bio, niches=niches, city=city, country=country)
+            ends.append(_ends(history, cutoff))
         total = total_followers(a[0] for a in accounts)
         average = average_engagement(a[1] for a in accounts)
         last_sync = max(a[2] for a in accounts)
+        growth = profile_growth(ends, cutoff)
         # Joined before the oldest snapshot; last changed at the last sync (as a sync leaves it).
         joined = now - timedelta(days=HISTORY_DAYS + 30 + rng.uniform(0, 300))
-        completeness = profile_completeness(profile, True)
         rows.profiles.append(
             (pid, uid, role.value, name, bio, _json(niches), niche_tags(niches), city, country,
              _json(preferences), True, True, total, average,
-             rizz_score(total, average, completeness, last_sync, now), joined, last_sync)
+             rizz_score(total, average, completeness, last_sync, now),
+             None if growth is None else growth.followers_percent, now, joined, last_sync)
         )  # fmt: skip
     return rows
+
+
+def _history(rng: random.Random, latest: Point) -> list[Point]:
+    """An account's snapshots, oldest first, ending at ``latest`` (its current numbers): back
+    from it HISTORY_DAYS_BACK, over 90 days or a shorter span for a newer account, along the
+    account's own daily growth rate with half a percent of noise; engagement drifts by up to
+    half a point (whole hundredths, so already rounded as round_rate would)."""
+    span = HISTORY_DAYS if rng.random() < FULL_HISTORY_SHARE else rng.randint(0, HISTORY_DAYS - 1)
+    rate = _daily_rate(rng)
+    cents = None if latest.engagement is None else round(latest.engagement * 100)
+    points = [latest]
+    for days in HISTORY_DAYS_BACK:
+        if days > span:
+            break
+        followers = latest.followers / (1 + rate) ** days * rng.gauss(1, 0.005)
+        engagement = None if cents is None else max(0, cents + rng.randint(-50, 50)) / 100
+        points.append(
+            Point(
+                min(FOLLOWERS_CAP, max(0, int(followers))),
+                engagement,
+                latest.taken_at - timedelta(days=days),
+            )
+        )
+    return points[::-1]
+
+
+def _daily_rate(rng: random.Random) -> float:
+    """Follower growth per day: most accounts creep up, one in twenty breaks out (1–3% a
+    day), one in ten declines."""
+    kind = rng.random()
+    if kind < 0.05:
+        return rng.uniform(0.01, 0.03)
+    if kind < 0.15:
+        return max(-0.02, rng.gauss(-0.003, 0.002))
+    return max(-0.02, rng.gauss(0.0015, 0.002))
+
+
+def _ends(history: Sequence[Point], cutoff: datetime) -> Ends | None:
+    """What growth.py's ``account_ends`` reads from these snapshots: the latest and the last at
+    or before the cutoff (the oldest when none is that old); none for a single snapshot."""
+    if len(history) < 2:
+        return None
+    baseline = history[0]
+    for point in history:
+        if point.taken_at <= cutoff:
+            baseline = point
+    return None if baseline is history[-1] else Ends(history[-1], baseline)
 
 
 def _platform_count(rng: random.Random) -> int:

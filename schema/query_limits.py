@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from resolvers.limits import address_key
+from resolvers.services import Services
 from schema.client_address import client_address
 from schema.cost import PageSizeOutOfRange, operation_cost, variables_read
 from schema.document_cache import DocumentCache, PreparedDocument
@@ -111,7 +112,7 @@ class QueryLimits(SchemaExtension):
         if record is not None:
             record.cost = requested
         if requested > self.limits.max_query_cost:
-            self.cost = _cost_extension(requested, None, None)
+            self.cost = cost_extension(requested, None, None)
             raise PublicError(
                 f"The query's cost is {requested}; the limit is {self.limits.max_query_cost}. "
                 "Ask for smaller pages or fewer nested connections.",
@@ -147,29 +148,18 @@ class QueryLimits(SchemaExtension):
         if context.operation_type is OperationType.SUBSCRIPTION and context.root_value is not None:
             # The subscription hub runs the document again for every event, with the event as
             # root value: the subscriber paid once, when it subscribed.
-            self.cost = _cost_extension(requested, requested, None)
+            self.cost = cost_extension(requested, requested, None)
             return
         request_context = context.context
         services = getattr(request_context, "services", None)
         if services is None:  # executed in process without a request (tests, tools)
-            self.cost = _cost_extension(requested, requested, None)
+            self.cost = cost_extension(requested, requested, None)
             return
-        budget = services.query_budget
-        state = await budget.spend(await _client_key(request_context), requested)
-        throttle = {
-            "maximumAvailable": budget.maximum,
-            "currentlyAvailable": state.available,
-            "restoreRate": budget.restore_rate,
-        }
-        if not state.allowed:
-            self.cost = _cost_extension(requested, None, throttle)
-            raise PublicError(
-                f"Query cost budget exhausted. Try again in {state.retry_after} seconds.",
-                RATE_LIMITED,
-                retryAfter=state.retry_after,
-                cost=requested,
-            )
-        self.cost = _cost_extension(requested, requested, throttle)
+        self.cost, refusal = await spend_budget(
+            services, await _client_key(request_context), requested
+        )
+        if refusal is not None:
+            raise refusal
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": self.cost} if self.cost is not None else {}
@@ -182,12 +172,40 @@ async def _client_key(context: Any) -> str:
         viewer = await context.viewer()
     except GraphQLError:
         viewer = None
-    if viewer is not None:
-        return f"user:{viewer.id}"
-    return address_key(client_address(context.request))
+    return budget_key(viewer.id if viewer is not None else None, client_address(context.request))
 
 
-def _cost_extension(
+def budget_key(user_id: int | None, address: str) -> str:
+    """The budget a request spends from: its user's when signed in, else its address's."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    return address_key(address)
+
+
+async def spend_budget(
+    services: Services, client: str, requested: int
+) -> tuple[dict[str, Any], PublicError | None]:
+    """Takes ``requested`` points from ``client``'s budget: the ``extensions.cost`` to answer
+    with, and the error to raise when the budget is exhausted (nothing is taken then). Shared by
+    the GraphQL path and the compiled one (web/compiled_plans.py), which charge alike."""
+    budget = services.query_budget
+    state = await budget.spend(client, requested)
+    throttle = {
+        "maximumAvailable": budget.maximum,
+        "currentlyAvailable": state.available,
+        "restoreRate": budget.restore_rate,
+    }
+    if not state.allowed:
+        return cost_extension(requested, None, throttle), PublicError(
+            f"Query cost budget exhausted. Try again in {state.retry_after} seconds.",
+            RATE_LIMITED,
+            retryAfter=state.retry_after,
+            cost=requested,
+        )
+    return cost_extension(requested, requested, throttle), None
+
+
+def cost_extension(
     requested: int, actual: int | None, throttle: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Shopify's ``extensions.cost``: the actual cost is the requested one (nothing is refunded
@@ -200,3 +218,33 @@ def _cost_extension(
 
 def _hashable(value: object) -> object:
     return value if isinstance(value, int | str | float | bool | None) else repr(value)
+
+
+class DocumentCosts:
+    """The requested cost of trusted documents for the compiled read path, as ``QueryLimits``
+    computes it: parsed once per text, the cost kept per operation and cost-relevant variables
+    (page sizes, bounded by their range: an out-of-range one raises ``PageSizeOutOfRange``,
+    which the GraphQL path answers as an error)."""
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.schema = schema
+        self._documents: dict[str, tuple[DocumentNode, frozenset[str]]] = {}
+        self._costs: dict[tuple[object, ...], int] = {}
+
+    def cost(self, text: str, operation_name: str | None, variables: dict[str, Any]) -> int:
+        found = self._documents.get(text)
+        if found is None:
+            document = parse(text)
+            found = (document, frozenset(variables_read(document)))
+            self._documents[text] = found
+        document, read = found
+        values = [variables.get(name) for name in sorted(read)]
+        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
+            # Not a page size at all: priced, not kept (the key space stays the page range).
+            return operation_cost(self.schema, document, operation_name, variables)
+        key = (text, operation_name, *values)
+        cost = self._costs.get(key)
+        if cost is None:
+            cost = operation_cost(self.schema, document, operation_name, variables)
+            self._costs[key] = cost
+        return cost

@@ -16,13 +16,14 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from graphql import parse, validate
+from graphql import parse, print_ast, validate
 from starlette.types import Message, Receive, Scope, Send
 
 from schema import build_schema
 from settings import Settings
 from tests.conftest import Account, server_environment, uses_postgres
 from tests.server_process import served
+from tests.test_metrics import scrape, value
 from web.persisted_documents import PersistedDocumentsMiddleware
 from web.trusted_documents import (
     DOCUMENTS_DIR,
@@ -184,6 +185,53 @@ async def test_a_persisted_mutation_runs_over_post_but_never_over_get(
     assert "data" not in by_get.json()
 
 
+def outcomes(before: dict, after: dict) -> dict[tuple[str, str], float]:
+    """How many persisted-query outcomes of each (kind, result) were counted in between."""
+    name = "creatorgraph_persisted_queries_total"
+    kinds = {"document", "apq"}
+    results = {"hit", "registered", "not_found", "mismatch", "refused"}
+    return {
+        (k, r): value(after, name, kind=k, result=r) - value(before, name, kind=k, result=r)
+        for k in kinds
+        for r in results
+        if value(after, name, kind=k, result=r) != value(before, name, kind=k, result=r)
+    }
+
+
+async def test_metrics_count_each_persisted_query_outcome(
+    http: httpx.AsyncClient, account: Account, server
+):
+    query = fresh_query()
+    variables = {"id": account.profile_id}
+    before = await scrape(http)
+    await http.post("/graphql", json={"variables": variables, "extensions": persisted(query)})
+    await http.post(
+        "/graphql", json={"query": query, "variables": variables, "extensions": persisted(query)}
+    )
+    await http.get(
+        "/graphql",
+        params={"variables": json.dumps(variables), "extensions": json.dumps(persisted(query))},
+    )
+    await http.post("/graphql", json={"query": fresh_query(), "extensions": persisted(query)})
+    await http.post("/graphql", json={"extensions": {"persistedQuery": {"version": 2}}})
+    oversized = "#" + "x" * server.settings.max_document_chars + "\n{ __typename }"
+    await http.post("/graphql", json={"query": oversized, "extensions": persisted(oversized)})
+    await http.post(
+        "/graphql", json={"documentId": registry_id("ProfileById"), "variables": variables}
+    )
+    await http.post("/graphql", json={"documentId": "sha256:" + "0" * 64})
+    await http.post("/graphql", json={"query": "{ __typename }"})  # not a persisted query
+    assert outcomes(before, await scrape(http)) == {
+        ("apq", "not_found"): 1,
+        ("apq", "registered"): 1,
+        ("apq", "hit"): 1,
+        ("apq", "mismatch"): 1,
+        ("apq", "refused"): 2,
+        ("document", "hit"): 1,
+        ("document", "not_found"): 1,
+    }
+
+
 async def test_an_unknown_document_id_is_a_coded_error(http: httpx.AsyncClient):
     for response in (
         await http.post("/graphql", json={"documentId": "sha256:" + "0" * 64}),
@@ -247,6 +295,11 @@ async def test_trusted_documents_only_refuses_ad_hoc_text(trusted_only: httpx.As
     assert (
         await trusted_only.post("/graphql", json={"extensions": persisted(query)})
     ).json() == NOT_FOUND
+    assert outcomes({}, await scrape(trusted_only)) == {
+        ("document", "refused"): 2,
+        ("apq", "refused"): 1,
+        ("apq", "not_found"): 1,
+    }
 
 
 async def test_trusted_documents_only_runs_registry_documents(trusted_only: httpx.AsyncClient):
@@ -323,7 +376,13 @@ async def test_a_trusted_document_is_recorded_for_the_layers_after_however_it_is
             {"extensions": json.dumps(persisted(text)), "variables": json.dumps(variables)}
         ),
     )
-    for seen in (by_id, by_text, by_hash):
+    # Apollo's link hashes the printed document (graphql-js print, which print_ast matches).
+    printed = print_ast(parse(text))
+    assert printed != text
+    by_printed_hash = await _trusted_request_seen(
+        "POST", body=json.dumps({"variables": variables, "extensions": persisted(printed)}).encode()
+    )
+    for seen in (by_id, by_text, by_hash, by_printed_hash):
         assert seen is not None
         assert (seen.document_id, seen.text, seen.variables) == (doc_id, text, variables)
     assert by_hash is not None and by_hash.method == "GET"

@@ -6,6 +6,7 @@ only its own profiles carry (as in tests/test_discovery.py).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 
 from models import Profile, SocialAccount, StatsSnapshot, User
 from resolvers.aggregates import compute_aggregates
+from resolvers.growth import GrowthWindow, profile_growths
 from resolvers.seed import HISTORY_DAYS, UNUSABLE_PASSWORD, seed
+from schema.node import decode_id
 from tests.conftest import GraphQLClient, RunningServer
 from tests.test_discovery import (
     Spec,
@@ -62,6 +65,86 @@ async def test_seeded_aggregates_are_the_formulas(server: RunningServer):
         assert profile.rizz_score == expected.rizz_score
 
 
+async def test_seeded_history_ends_at_each_accounts_current_numbers(server: RunningServer):
+    now = datetime.now(UTC)
+    profiles = await seeded(20, 15, now)
+    accounts = await SocialAccount.filter(profile_id__in=[p.id for p in profiles])
+    spans = []
+    for account in accounts:
+        history = await StatsSnapshot.filter(account_id=account.id).order_by("id")
+        latest = history[-1]
+        assert (latest.followers, latest.engagement) == (account.followers, account.engagement)
+        assert latest.taken_at == account.synced_at
+        assert [s.taken_at for s in history] == sorted(s.taken_at for s in history)
+        spans.append((latest.taken_at - history[0].taken_at).days)
+    assert max(spans) == HISTORY_DAYS and min(spans) < HISTORY_DAYS
+
+
+async def test_seeded_growth_is_the_growth_rule_over_the_seeded_history(server: RunningServer):
+    now = datetime.now(UTC)
+    profiles = await seeded(60, 13, now)
+    rule = await profile_growths([(p.id, GrowthWindow.DAYS_30) for p in profiles], now)
+    assert [p.growth_30d for p in profiles] == [
+        None if g is None else g.followers_percent for g in rule
+    ]
+    assert all(p.growth_30d_at is not None for p in profiles)
+    known = [p.growth_30d for p in profiles if p.growth_30d is not None]
+    # Most profiles have a history to compare with; some grew, some shrank.
+    assert len(known) >= len(profiles) * 2 // 3
+    assert min(known) < 0 < max(known)
+
+
+SEEDED_PAGE = """
+query D($filter: ProfileFilter, $orderBy: ProfileOrder, $first: Int, $after: String) {
+  profiles(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    edges { node { id stats { growth(window: DAYS_30) { followersPercent } } } }
+    pageInfo { hasNextPage endCursor } } }"""
+
+
+async def growth_pages(
+    gql: GraphQLClient, filter: dict[str, Any], order: dict[str, str] | None = None
+) -> list[tuple[int, float | None]]:
+    """(profile pk, 30-day growth in percent) of every profile discovery returns."""
+    found: list[tuple[int, float | None]] = []
+    after = None
+    for _ in range(100):
+        variables = {"filter": filter, "orderBy": order, "first": 50, "after": after}
+        page = (await gql.data(SEEDED_PAGE, variables))["profiles"]
+        for edge in page["edges"]:
+            decoded = decode_id(edge["node"]["id"], "Profile")
+            assert decoded is not None
+            growth = edge["node"]["stats"]["growth"]
+            found.append((decoded[1], None if growth is None else growth["followersPercent"]))
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("paging did not end")
+
+
+async def test_growth_order_and_filter_are_meaningful_on_seeded_data(
+    gql: GraphQLClient, server: RunningServer
+):
+    profiles = await seeded(150, 16, datetime.now(UTC))
+    niche = Counter(n for p in profiles for n in p.niches).most_common(1)[0][0]
+    mine = {p.id: p.growth_30d for p in profiles if niche in p.niches}
+    grown = {pk: g for pk, g in mine.items() if g is not None}
+    assert len(grown) >= 5
+
+    by_growth = {"field": "GROWTH_30D", "direction": "DESC"}
+    ordered = await growth_pages(gql, {"niches": [niche]}, by_growth)
+    # Only this seed's profiles are checked: other tests' profiles share the niche.
+    percents = [g for pk, g in ordered if pk in mine]
+    # The live growth is the stored column; unknown growth has no place in this order
+    # (grown[pk] fails for it), and every known one is there, highest first.
+    assert percents == [grown[pk] for pk, _ in ordered if pk in mine]
+    assert percents == sorted(grown.values(), reverse=True)
+
+    threshold = sorted(grown.values())[len(grown) // 2]
+    kept = await growth_pages(gql, {"niches": [niche], "minGrowth30d": threshold})
+    assert all(g is not None and g >= threshold for pk, g in kept if pk in mine)
+    assert {pk for pk, _ in kept if pk in mine} == {pk for pk, g in grown.items() if g >= threshold}
+
+
 async def test_the_same_seed_gives_the_same_data(server: RunningServer):
     now = datetime.now(UTC)
 
@@ -90,6 +173,36 @@ async def test_a_seeded_profile_is_found_by_a_misspelt_name(
         gql, {"search": f"{typo}", "niches": [profile.niches[0]], "country": profile.country}
     )
     assert profile.display_name in found
+
+
+def transposed(word: str) -> str:
+    """The last two letters swapped: "Olivia" → "Olivai"."""
+    return word[:-2] + word[-1] + word[-2]
+
+
+def dropped(word: str) -> str:
+    """The second-to-last letter left out: "Rossi" → "Rosi"."""
+    return word[:-2] + word[-1]
+
+
+async def test_a_newcomer_finds_seeded_creators_by_misspelt_full_names(
+    gql: GraphQLClient, server: RunningServer
+):
+    """The README's path: seed, open GraphiQL, search a name as one half-remembers it — with
+    no other filter, the creator is the first result."""
+    profiles = await seeded(40, 22, datetime.now(UTC))
+    creators = [
+        p
+        for p in profiles
+        if p.role == "CREATOR" and all(len(w) >= 4 for w in p.display_name.split())
+    ][:6]
+    assert len(creators) >= 4
+    for profile in creators:
+        first, last = profile.display_name.split()
+        for typo in (f"{transposed(first)} {last}", f"{first} {dropped(last)}"):
+            page = await discover(gql, {"search": typo}, first=5)
+            top = [e["node"]["displayName"] for e in page["edges"]]
+            assert top and top[0] == profile.display_name, (typo, top)
 
 
 async def test_a_misspelt_name_finds_the_profile(gql: GraphQLClient):

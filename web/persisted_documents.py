@@ -15,6 +15,15 @@ The request goes on as an ordinary ``{query, variables, operationName}``, so eve
 (the idempotency layer, Strawberry's GET-only-queries rule, cost and depth limits) applies
 unchanged. With ``TRUSTED_DOCUMENTS_ONLY`` only the repo's documents run, however named:
 ad-hoc text and APQ registrations are refused with ``PERSISTED_DOCUMENT_REQUIRED``.
+
+Apollo's link hashes the document as graphql-js ``print`` writes it, not the file's bytes, so a
+trusted document is also known by the sha256 of its printed form (graphql-core's ``print_ast``
+writes the same text): an Apollo client sending a repo document by hash runs it at once,
+without registering anything.
+
+Every outcome is counted in ``creatorgraph_persisted_queries_total{kind, result}``, so an
+operator sees whether clients hit, register, miss or get refused (a wave of ``not_found`` after
+a deploy means the APQ store was emptied; ``mismatch`` means a broken client).
 """
 
 from __future__ import annotations
@@ -24,10 +33,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
+from graphql import parse, print_ast
 from redis.asyncio import Redis
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.metrics import Metrics
 from adapters.redis_circuit import RedisCircuit
 from web.apq_store import ApqStore
 from web.idempotency import read_body
@@ -64,13 +75,16 @@ class PersistedDocumentsMiddleware:
         max_document_chars: int,
         apq_cache_bytes: int,
         apq_ttl_seconds: int,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
         self.documents = documents
         self.ids_by_text = {text: doc_id for doc_id, text in documents.items()}
+        self.trusted_by_hash = _trusted_by_hash(documents)
         self.trusted_only = trusted_only
         self.max_document_chars = max_document_chars
         self.store = ApqStore(apq_cache_bytes, apq_ttl_seconds)
+        self.metrics = metrics or Metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH:
@@ -185,6 +199,7 @@ class PersistedDocumentsMiddleware:
         """The text to run, or None to let the request through untouched."""
         if doc_id is not None:
             text = self.documents.get(doc_id) if isinstance(doc_id, str) else None
+            self.metrics.persisted_query("document", "not_found" if text is None else "hit")
             if text is None:
                 raise Refused(
                     200,
@@ -200,35 +215,57 @@ class PersistedDocumentsMiddleware:
             and isinstance(query, str)
             and document_id(query) not in self.documents
         ):
+            self.metrics.persisted_query("document", "refused")
             raise _required()
         return None
 
     async def _automatic(self, scope: Scope, query: object, persisted: object) -> str | None:
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            self.metrics.persisted_query("apq", "refused")
             raise Refused(
                 400, "Unsupported persisted query version", "PERSISTED_QUERY_NOT_SUPPORTED"
             )
         sha256 = persisted.get("sha256Hash")
         if not isinstance(sha256, str) or not SHA256_HEX.fullmatch(sha256):
+            self.metrics.persisted_query("apq", "refused")
             raise Refused(400, "sha256Hash must be 64 lowercase hex digits", "BAD_REQUEST")
-        trusted = self.documents.get(PREFIX + sha256)
+        trusted = self.trusted_by_hash.get(sha256)
         if query is None:
             text = trusted
             if text is None and not self.trusted_only:
                 text = await self.store.get(sha256, *_redis(scope))
+            self.metrics.persisted_query("apq", "not_found" if text is None else "hit")
             if text is None:
                 raise Refused(200, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
             return text
         if not isinstance(query, str):
             return None  # Strawberry refuses a query that is not a string
         if sha256_hex(query) != sha256:
+            self.metrics.persisted_query("apq", "mismatch")
             raise Refused(400, "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH")
-        if trusted is None:
-            if self.trusted_only:
-                raise _required()
-            if len(query) <= self.max_document_chars:
-                await self.store.put(sha256, query, *_redis(scope))
+        if trusted is not None:
+            self.metrics.persisted_query("apq", "hit")
+            return trusted  # the file's text, so the layers after know the document
+        if self.trusted_only:
+            self.metrics.persisted_query("apq", "refused")
+            raise _required()
+        if len(query) > self.max_document_chars:
+            # Not kept; the query limits refuse the text itself.
+            self.metrics.persisted_query("apq", "refused")
+            return query
+        await self.store.put(sha256, query, *_redis(scope))
+        self.metrics.persisted_query("apq", "registered")
         return query
+
+
+def _trusted_by_hash(documents: dict[str, str]) -> dict[str, str]:
+    """``{sha256 hex: text}`` for each trusted document, by its exact text and by its printed
+    form (what Apollo's PersistedQueryLink hashes)."""
+    by_hash: dict[str, str] = {}
+    for doc_id, text in documents.items():
+        by_hash[sha256_hex(print_ast(parse(text)))] = text
+        by_hash[doc_id.removeprefix(PREFIX)] = text
+    return by_hash
 
 
 def _redis(scope: Scope) -> tuple[Redis | None, RedisCircuit | None]:
