@@ -36,7 +36,7 @@ def count_view(services: Services, viewer_id: int | None, profile_id: int, owner
     read path, resolvers/compiled/)."""
     if viewer_id is not None and viewer_id == owner_id:
         return
-    count_view_of(services, profile.id)
+    count_view_of(services, profile_id)
 
 
 def count_view_of(services: Services, profile_id: int) -> None:
