@@ -77,6 +77,7 @@ from resolvers.admin import UnknownEmailError, make_admin
 from resolvers.cache_tags import account_tags, profile_id_of
 from resolvers.media import MediaServices
 from resolvers.services import Services
+from resolvers.stats_events import DISCOVERY
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
@@ -535,20 +536,31 @@ async def create_admin(config: dict[str, Any], email: str, settings: Settings | 
         return 1
     finally:
         await Tortoise.close_connections()
-    if settings is not None and settings.redis_url:
-        client = redis.from_url(settings.redis_url)
-        try:
-            await RedisTagGenerations(
-                client, RedisCircuit(), tag_seconds=2 * settings.response_cache_ttl_seconds + 60
-            ).bump(account_tags(user.id, profile_id))
-        finally:
-            await client.aclose()
+    if settings is not None:
+        await announce_from_command(settings, account_tags(user.id, profile_id))
     print(f"{user.email} is an admin.")
     return 0
 
 
-async def seed_demo_data(config: dict[str, Any], profiles: int, seed_value: int) -> None:
-    """``seed``: demo profiles for GraphiQL and the benchmarks (resolvers/seed.py)."""
+async def announce_from_command(settings: Settings, tags: list[str]) -> None:
+    """A command's writes, announced to the running servers' response caches: with Redis their
+    generations live there; without it each server is alone and learns within the cache TTL."""
+    if not settings.redis_url:
+        return
+    client = redis.from_url(settings.redis_url)
+    try:
+        await RedisTagGenerations(
+            client, RedisCircuit(), tag_seconds=2 * settings.response_cache_ttl_seconds + 60
+        ).bump(tags)
+    finally:
+        await client.aclose()
+
+
+async def seed_demo_data(
+    config: dict[str, Any], profiles: int, seed_value: int, settings: Settings | None = None
+) -> None:
+    """``seed``: demo profiles for GraphiQL and the benchmarks (resolvers/seed.py); new
+    profiles join discovery, which is announced."""
     from resolvers.seed import seed
 
     await apply_migrations(config)
@@ -559,6 +571,8 @@ async def seed_demo_data(config: dict[str, Any], profiles: int, seed_value: int)
         elapsed = time.perf_counter() - started
     finally:
         await Tortoise.close_connections()
+    if settings is not None:
+        await announce_from_command(settings, [DISCOVERY])
     print(
         f"seeded {counts.profiles} profiles ({counts.users} users, {counts.accounts} platform "
         f"accounts, {counts.snapshots} snapshots) in {elapsed:.1f} s"
@@ -615,7 +629,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.profiles < 1:
             parser.error("--profiles takes a number of 1 or more")
         asyncio.run(
-            seed_demo_data(tortoise_config(settings.database_url), args.profiles, args.seed)
+            seed_demo_data(
+                tortoise_config(settings.database_url), args.profiles, args.seed, settings
+            )
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())
