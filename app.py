@@ -66,6 +66,7 @@ from adapters.redis_circuit import RedisCircuit
 from adapters.ssrf import AddressGuard
 from adapters.storage import LocalStorage, Storage
 from adapters.storage_s3 import S3Location, S3Storage
+from adapters.tag_generations import MemoryTagGenerations, RedisTagGenerations, TagGenerations
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from adapters.url_signer import UrlSigner
@@ -73,8 +74,10 @@ from adapters.webhooks import WebhookSender
 from jobs.registry import JobContext, build_job_queue, scheduled_calls
 from live import LiveLimits, LiveTransportHandler, LiveWebSocketAdapter, SubscriptionHub
 from resolvers.admin import UnknownEmailError, make_admin
+from resolvers.cache_tags import account_tags, profile_id_of
 from resolvers.media import MediaServices
 from resolvers.services import Services
+from resolvers.stats_events import DISCOVERY
 from schema import build_schema
 from schema.context import Context
 from settings import Settings, tortoise_config
@@ -95,6 +98,8 @@ from web.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from web.oauth_callback import oauth_callback_routes
 from web.persisted_documents import PersistedDocumentsMiddleware
 from web.refusals import JsonRefusals
+from web.response_cache import ResponseCache, ResponseCacheMiddleware
+from web.response_store import ResponseStore
 from web.trusted_documents import load_documents, manifest_json
 from web.unavailable import HANDLED, service_unavailable
 from web.uploads import AVATAR_PATH, MULTIPART_OVERHEAD, avatar_routes
@@ -168,6 +173,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # This app's metrics, in a registry of its own (tests run many apps in one process).
     metrics = Metrics()
     hub = SubscriptionHub(metrics=metrics)
+    response_cache = (
+        ResponseCache(
+            ResponseStore(settings.response_cache_bytes, settings.response_cache_ttl_seconds),
+            metrics,
+        )
+        if settings.response_cache
+        else None
+    )
     media = settings.media
     # Uploads go to the local directory (served at /media) unless a bucket is configured.
     local_storage = None if media.s3_bucket else LocalStorage(media.media_dir, media.media_base_url)
@@ -248,6 +261,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 Cache.redis(redis_client, "creatorgraph:images")
                 if redis_client
                 else Cache.memory("creatorgraph:images")
+            )
+            # The response cache's generations: in Redis when configured, so every instance
+            # sees a change before the write's answer goes out. Tags outlive any entry twice.
+            tag_generations: TagGenerations = (
+                RedisTagGenerations(
+                    redis_client,
+                    circuit,
+                    tag_seconds=2 * settings.response_cache_ttl_seconds + 60,
+                )
+                if redis_client
+                else MemoryTagGenerations()
             )
             services = Services(
                 tokens=TokenIssuer(
@@ -356,8 +380,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     proxy_cache_seconds=media.image_proxy_cache_seconds,
                     proxy_url=media.image_proxy_url,
                 ),
+                tag_generations=tag_generations,
             )
             app.state.services = services  # for operators' tooling and tests; handlers use scope
+            app.state.response_cache = response_cache  # the same: tooling and tests
             # The scheduled jobs (jobs/registry.py): run here unless JOBS_WORKER=off.
             job_queue = (
                 build_job_queue(settings.database_url, JobContext(services, settings.jobs))
@@ -366,6 +392,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             if job_queue is not None:
                 await job_queue.start()
+            cache_listener = (
+                asyncio.create_task(response_cache.listen(broker), name="response-cache")
+                if response_cache is not None
+                else None
+            )
             # Everything built so far (schema, ORM, modules) lives as long as the process: keep it
             # out of the garbage collector's full passes, which would otherwise walk it every time
             # (pauses of 200-300 ms with a thousand websockets connected).
@@ -377,6 +408,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 if job_queue is not None:
                     await job_queue.stop()  # first: a running job still needs the services
+                if cache_listener is not None:
+                    cache_listener.cancel()
                 closes: list[Callable[[], Awaitable[object]]] = [
                     # Mail tried after a response: a moment, then the job sends what is left.
                     lambda: services.background.wait(seconds=1),
@@ -440,6 +473,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 apq_ttl_seconds=settings.apq_ttl_seconds,
                 metrics=metrics,
             ),
+            # Trusted queries answered from memory, invalidated exactly (web/response_cache.py).
+            Middleware(ResponseCacheMiddleware, cache=response_cache),
             Middleware(
                 IdempotencyMiddleware,
                 secret=settings.jwt_secret,
@@ -485,12 +520,14 @@ async def rotate_token_keys(settings: Settings) -> None:
     )
 
 
-async def create_admin(config: dict[str, Any], email: str) -> int:
-    """``createadmin``: the exit status, after saying what happened."""
+async def create_admin(config: dict[str, Any], email: str, settings: Settings | None = None) -> int:
+    """``createadmin``: the exit status, after saying what happened. With Redis configured the
+    role change is announced to the servers' response caches (their generations live there)."""
     await apply_migrations(config)
     await Tortoise.init(config=config)
     try:
         user = await make_admin(email)
+        profile_id = await profile_id_of(user.id)
     except UnknownEmailError:
         print(
             f"No account has the email {email!r}. Register it first, then run this again.",
@@ -499,12 +536,31 @@ async def create_admin(config: dict[str, Any], email: str) -> int:
         return 1
     finally:
         await Tortoise.close_connections()
+    if settings is not None:
+        await announce_from_command(settings, account_tags(user.id, profile_id))
     print(f"{user.email} is an admin.")
     return 0
 
 
-async def seed_demo_data(config: dict[str, Any], profiles: int, seed_value: int) -> None:
-    """``seed``: demo profiles for GraphiQL and the benchmarks (resolvers/seed.py)."""
+async def announce_from_command(settings: Settings, tags: list[str]) -> None:
+    """A command's writes, announced to the running servers' response caches: with Redis their
+    generations live there; without it each server is alone and learns within the cache TTL."""
+    if not settings.redis_url:
+        return
+    client = redis.from_url(settings.redis_url)
+    try:
+        await RedisTagGenerations(
+            client, RedisCircuit(), tag_seconds=2 * settings.response_cache_ttl_seconds + 60
+        ).bump(tags)
+    finally:
+        await client.aclose()
+
+
+async def seed_demo_data(
+    config: dict[str, Any], profiles: int, seed_value: int, settings: Settings | None = None
+) -> None:
+    """``seed``: demo profiles for GraphiQL and the benchmarks (resolvers/seed.py); new
+    profiles join discovery, which is announced."""
     from resolvers.seed import seed
 
     await apply_migrations(config)
@@ -515,6 +571,8 @@ async def seed_demo_data(config: dict[str, Any], profiles: int, seed_value: int)
         elapsed = time.perf_counter() - started
     finally:
         await Tortoise.close_connections()
+    if settings is not None:
+        await announce_from_command(settings, [DISCOVERY])
     print(
         f"seeded {counts.profiles} profiles ({counts.users} users, {counts.accounts} platform "
         f"accounts, {counts.snapshots} snapshots) in {elapsed:.1f} s"
@@ -563,13 +621,17 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "createadmin":
         raise SystemExit(
-            asyncio.run(create_admin(tortoise_config(settings.database_url), args.argument))
+            asyncio.run(
+                create_admin(tortoise_config(settings.database_url), args.argument, settings)
+            )
         )
     elif args.command == "seed":
         if args.profiles < 1:
             parser.error("--profiles takes a number of 1 or more")
         asyncio.run(
-            seed_demo_data(tortoise_config(settings.database_url), args.profiles, args.seed)
+            seed_demo_data(
+                tortoise_config(settings.database_url), args.profiles, args.seed, settings
+            )
         )
     elif args.command == "schema":
         print(build_schema(settings).as_str())

@@ -197,6 +197,11 @@ class Settings:
     http_cache_max_age: int = 5
     http_cache_stale_seconds: int = 30
     gzip_min_bytes: int = 1024
+    # The response cache (web/response_cache.py): on or off, the bytes of entries kept per
+    # instance, and how long an entry lives at most (a safety net: changes invalidate it).
+    response_cache: bool = True
+    response_cache_bytes: int = 64 * 1024 * 1024
+    response_cache_ttl_seconds: int = 300
     # The compiled read path (web/compiled_reads.py): the hottest trusted documents answered by
     # one SQL statement each, instead of GraphQL execution. Off: every request runs Strawberry.
     compiled_reads: bool = True
@@ -305,6 +310,9 @@ class Settings:
             http_cache_max_age=_int(env, "HTTP_CACHE_MAX_AGE", 5),
             http_cache_stale_seconds=_int(env, "HTTP_CACHE_STALE_SECONDS", 30),
             gzip_min_bytes=_int(env, "GZIP_MIN_BYTES", 1024),
+            response_cache=_bool(env, "RESPONSE_CACHE", True),
+            response_cache_bytes=_positive_int(env, "RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
+            response_cache_ttl_seconds=_positive_int(env, "RESPONSE_CACHE_TTL_SECONDS", 300),
             compiled_reads=_bool(env, "COMPILED_READS", True),
         )
 
@@ -466,6 +474,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def _origins(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:

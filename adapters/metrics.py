@@ -61,6 +61,12 @@ class Metrics:
             ["cache", "result"],
             registry=r,
         )
+        self.response_cache_invalidations = Counter(
+            "creatorgraph_response_cache_invalidations",
+            "Response cache entries dropped because a change announced one of their tags "
+            '(hits and misses are creatorgraph_cache_requests with cache="response").',
+            registry=r,
+        )
         self.websocket_connections = Gauge(
             "creatorgraph_websocket_connections",
             "Open graphql-transport-ws connections.",

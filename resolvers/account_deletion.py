@@ -42,6 +42,7 @@ from resolvers.account_events import AccountClosed, publish_account_closed
 from resolvers.activity import record_activity
 from resolvers.admin_guard import keep_an_admin
 from resolvers.avatar_urls import AVATARS
+from resolvers.cache_tags import announce_account_changed, profile_id_of
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.limits import enforce_limit
 from resolvers.oauth_tokens import OpenTokens, open_tokens, revoke_tokens
@@ -98,6 +99,7 @@ async def delete_account(
             await Post.filter(account_id__in=ids).delete()
             await StatsSnapshot.filter(account_id__in=ids).delete()
             await SocialAccount.filter(id__in=ids).delete()
+        profile_id = await profile_id_of(user_id)
         await Profile.filter(user_id=user_id).delete()
         own = actor.id == user_id
         await User.filter(id=user_id).update(
@@ -114,6 +116,7 @@ async def delete_account(
             user_id,
             client_address,
         )
+    await announce_account_changed(services, user_id, profile_id)
     await publish_account_closed(services, user_id, AccountClosed.DELETED)
     # After the commit: the platforms and the file store are outside the transaction.
     for platform, account_id, tokens in grants:

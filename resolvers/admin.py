@@ -34,6 +34,7 @@ from resolvers.account_events import AccountClosed, publish_account_closed
 from resolvers.activity import record_activity
 from resolvers.admin_guard import keep_an_admin
 from resolvers.auth import normalize_email
+from resolvers.cache_tags import announce_account_changed
 from resolvers.cursors import Page, newest_first
 from resolvers.errors import ErrorCode, OperationError
 from resolvers.services import Services
@@ -176,11 +177,14 @@ async def suspend_user(
         await record_activity(
             admin, ActivityAction.USER_SUSPENDED, user, client_address, {"reason": text}
         )
+    await announce_account_changed(services, user.id)
     await publish_account_closed(services, user.id, AccountClosed.SUSPENDED)
     return user
 
 
-async def unsuspend_user(admin: User, user_id: int, client_address: str) -> User:
+async def unsuspend_user(
+    services: Services, admin: User, user_id: int, client_address: str
+) -> User:
     async with write_transaction():
         user = await User.select_for_update().get_or_none(id=user_id, deleted_at=None)
         if user is None:
@@ -192,6 +196,7 @@ async def unsuspend_user(admin: User, user_id: int, client_address: str) -> User
         user.suspended, user.suspended_at, user.suspension_reason = False, None, None
         await user.save(update_fields=["suspended", "suspended_at", "suspension_reason"])
         await record_activity(admin, ActivityAction.USER_UNSUSPENDED, user, client_address)
+    await announce_account_changed(services, user.id)
     return user
 
 

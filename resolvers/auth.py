@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from adapters.tokens import InvalidTokenError, TokenClaims
 from models import ActivityAction, CodePurpose, MailKind, Profile, RefreshToken, Role, User
 from resolvers.activity import record_activity
+from resolvers.cache_tags import account_tags, announce_changed
 from resolvers.email_codes import issue_code
 from resolvers.errors import (
     ErrorCode,
@@ -93,12 +94,14 @@ async def register(
     try:
         async with write_transaction():
             user = await User.create(email=email, password_hash=password_hash, role=role)
-            await Profile.create(user=user, role=role.value, display_name=display_name)
+            profile = await Profile.create(user=user, role=role.value, display_name=display_name)
             mail = await issue_code(
                 services, user, CodePurpose.VERIFY_EMAIL, MailKind.EMAIL_VERIFICATION, email
             )
     except IntegrityError as exc:  # a concurrent registration of the same email won the race
         raise duplicate from exc
+    # A new profile joins discovery, and answers naming its id (read before it existed) change.
+    await announce_changed(services, account_tags(user.id, profile.id))
     deliver_soon(services, [mail])
     return await _start_session(services, user)
 

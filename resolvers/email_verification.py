@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 
 from models import CodePurpose, MailKind, User
 from resolvers.auth import is_valid_email, normalize_email
+from resolvers.cache_tags import announce_changed, viewer_tags
 from resolvers.email_codes import (
     check_code,
     claim_code,
@@ -55,6 +56,7 @@ async def verify_email(services: Services, user: User, code: str) -> User:
         if not await claim_code(found):
             raise invalid_code()
         await User.filter(id=user.id).update(email_verified=True)
+    await announce_changed(services, viewer_tags(user.id))
     user.email_verified = True
     return user
 
@@ -117,6 +119,7 @@ async def confirm_email_change(services: Services, user: User, code: str) -> Use
             await User.filter(id=user.id).update(email=new_email, email_verified=True)
     except IntegrityError as exc:  # registered by someone else since the code was sent
         raise _taken() from exc
+    await announce_changed(services, viewer_tags(user.id))
     user.email, user.email_verified = new_email, True
     return user
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from models import Notification, NotificationType, User, WebhookEndpoint
+from resolvers.cache_tags import announce_changed, viewer_tags
 from resolvers.cursors import (
     Page,
     newest_first,
@@ -125,7 +126,9 @@ async def create_notification(
 
 async def publish_notifications(services: Services, notes: Sequence[Notification]) -> None:
     """After commit: each notification to its recipient's topic, and their webhook deliveries
-    tried once in the background."""
+    tried once in the background. Their recipients' unread counts changed first."""
+    recipients = {note.recipient_id for note in notes}
+    await announce_changed(services, [tag for r in recipients for tag in viewer_tags(r)])
     for note in notes:
         await services.broker.publish(
             notification_topic(note.recipient_id),
@@ -227,7 +230,7 @@ async def visible_notification(user: User, notification_id: int) -> Notification
     return await Notification.get_or_none(id=notification_id, recipient_id=user.id)
 
 
-async def mark_read(user: User, ids: Sequence[int]) -> list[Notification]:
+async def mark_read(services: Services, user: User, ids: Sequence[int]) -> list[Notification]:
     """Marks the user's notifications read. An ID that is not one of theirs is refused like an
     unknown one, and then none are marked."""
     if not ids:
@@ -257,32 +260,37 @@ async def mark_read(user: User, ids: Sequence[int]) -> list[Notification]:
         await Notification.filter(id__in=wanted, recipient_id=user.id, read_at=None).update(
             read_at=now
         )
+    await announce_changed(services, viewer_tags(user.id))
     for note in found.values():
         note.read_at = note.read_at or now
     return [found[i] for i in wanted]
 
 
-async def mark_all_read(user: User, before: datetime | None = None) -> int:
+async def mark_all_read(services: Services, user: User, before: datetime | None = None) -> int:
     """Marks every unread notification read, or only those created up to ``before`` (so a
     client marks what it has shown, not what arrived since). Returns how many changed."""
     query = Notification.filter(recipient_id=user.id, read_at=None)
     if before is not None:
         query = query.filter(created_at__lte=before)
-    return await query.update(read_at=datetime.now(UTC))
+    count = await query.update(read_at=datetime.now(UTC))
+    await announce_changed(services, viewer_tags(user.id))
+    return count
 
 
 async def mark_subject_read(user_id: int, subject_type: str, subject_id: int) -> None:
     """Marks read what a user has now seen elsewhere (e.g. a conversation's message
-    notifications once they read the conversation). Call inside the caller's transaction."""
+    notifications once they read the conversation). Call inside the caller's transaction,
+    and announce the user's tags after its commit (resolvers/cache_tags.py)."""
     await Notification.filter(
         recipient_id=user_id, subject_id=subject_id, subject_type=subject_type, read_at=None
     ).update(read_at=datetime.now(UTC))
 
 
-async def delete_notification(user: User, notification_id: int) -> int:
+async def delete_notification(services: Services, user: User, notification_id: int) -> int:
     deleted = await Notification.filter(id=notification_id, recipient_id=user.id).delete()
     if not deleted:
         raise OperationError.single(
             ("notification",), "No notification with this ID.", ErrorCode.NOT_FOUND
         )
+    await announce_changed(services, viewer_tags(user.id))
     return notification_id

@@ -21,6 +21,7 @@ from resolvers.auth import (
     revoke_all_sessions,
     start_session,
 )
+from resolvers.cache_tags import announce_changed, viewer_tags
 from resolvers.email_codes import (
     check_code,
     claim_code,
@@ -98,6 +99,7 @@ async def confirm_reset(
         # In the transaction: a log write failing after the commit would report a changed
         # password as not changed.
         await record_activity(user, ActivityAction.PASSWORD_RESET, user, client_address)
+    await announce_changed(services, viewer_tags(user.id))  # the address is verified now
     deliver_soon(services, [mail])
 
 

@@ -37,10 +37,23 @@ def count_view(services: Services, viewer_id: int | None, profile_id: int, owner
     read path, resolvers/compiled/)."""
     if viewer_id is not None and viewer_id == owner_id:
         return
+    count_view_of(services, profile_id)
+
+
+def count_view_of(services: Services, profile_id: int) -> None:
+    """Counts a read of a profile already known not to be its owner's: a response-cache hit
+    (web/response_cache.py), which learnt that when it was filled."""
     views = services.profile_views
     views.add(profile_id)
     if views.age() >= FLUSH_SECONDS:
         services.background.spawn(flush_profile_views(services), "flush-profile-views")
+
+
+async def read_counts_as_view(viewer_id: int | None, profile_id: int) -> bool:
+    """Whether a read of the profile by this viewer counts (anyone's but its owner's)."""
+    if viewer_id is None:
+        return True
+    return not await Profile.exists(id=profile_id, user_id=viewer_id)
 
 
 async def flush_profile_views(services: Services) -> int:

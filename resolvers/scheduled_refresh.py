@@ -41,10 +41,12 @@ from adapters.platforms.resilience import background_reserve
 from adapters.platforms.types import Platform as ProviderPlatform
 from adapters.platforms.types import PlatformProfile
 from models import AccountState, Platform, Profile, SocialAccount, SyncSource
+from resolvers.cache_tags import announce_changed
 from resolvers.errors import OperationError
 from resolvers.platforms import provider_failure, sync_item
 from resolvers.profile_views import recent_views
 from resolvers.services import Services
+from resolvers.stats_events import entity_tag
 from resolvers.sync import SYSTEM, apply_sync
 
 log = logging.getLogger("creatorgraph.jobs.refresh")
@@ -115,6 +117,8 @@ async def refresh_due_accounts(
         if platform in run.held_back:
             continue
         await _refresh_one(services, schedule, account, platform, run, oauth_fetch)
+        # Its schedule or last error was written (the numbers announce through the stats tail).
+        await announce_changed(services, [entity_tag("SocialAccount", account.id)])
     return run
 
 

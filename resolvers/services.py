@@ -16,6 +16,7 @@ from adapters.platforms.lookup import PlatformLookup
 from adapters.query_budget import QueryBudget
 from adapters.ratelimit import RateLimiter
 from adapters.ssrf import AddressGuard
+from adapters.tag_generations import MemoryTagGenerations, TagGenerations
 from adapters.token_cipher import TokenCipher
 from adapters.tokens import TokenIssuer
 from adapters.view_counts import ViewCounts
@@ -53,3 +54,6 @@ class Services:
     # Outbound webhooks (adapters/webhooks.py), through the media's address guard in the app.
     webhooks: WebhookSender = field(default_factory=lambda: WebhookSender(AddressGuard()))
     profile_views: ViewCounts = field(default_factory=ViewCounts)  # unwritten view counts
+    # The response cache's per-tag generations (adapters/tag_generations.py): in Redis when
+    # configured, so a change bumped on one instance is seen by every other's next read.
+    tag_generations: TagGenerations = field(default_factory=MemoryTagGenerations)

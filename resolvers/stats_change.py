@@ -10,7 +10,8 @@ refresh — hands its own step to this function, which:
 2. runs the step with the locked profile and a time taken under the lock,
 3. recomputes the aggregates from every account, and the 30-day growth discovery sorts by
    (resolvers/growth.py), and saves them, then commits,
-4. and only after the commit publishes one typed ``StatsEvent`` naming what the step touched.
+4. and only after the commit announces the event's tags to the response cache
+   (resolvers/cache_tags.py) and publishes one typed ``StatsEvent`` naming what the step touched.
 
 Why a function that takes the step, not a context manager the writer opens: the whole sequence
 reads top to bottom in this one body, and a step can only write or raise. Raising abandons the
@@ -28,6 +29,7 @@ from typing import Generic, TypeVar
 
 from models import Profile, SocialAccount
 from resolvers.aggregates import Aggregates, recompute_profile_aggregates
+from resolvers.cache_tags import announce_changed
 from resolvers.growth import recompute_growth_30d
 from resolvers.services import Services
 from resolvers.stats_events import StatsEvent, encode_stats_event, profile_topic, stats_tags
@@ -88,5 +90,8 @@ async def change_profile_stats(
         rizz_score=aggregates.rizz_score,
         tags=stats_tags(profile.id, change.written, change.added, change.removed),
     )
+    # Cached answers first: a subscriber that refetches on the event must not be served one
+    # from before the change.
+    await announce_changed(services, event.tags)
     await services.broker.publish(profile_topic(profile.id), encode_stats_event(event))
     return StatsChanged(result, profile, aggregates, event)

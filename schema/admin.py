@@ -341,6 +341,7 @@ class AdminMutation:
         self, info: Info, input: AdminUserUnsuspendInput
     ) -> AdminUserUnsuspendPayload:
         user = await ops.unsuspend_user(
+            info.context.services,
             await acting_admin(info),
             pk_of(input.user, "User"),
             client_address(info.context.request),

@@ -146,7 +146,7 @@ class NotificationMutation:
     ) -> NotificationMarkReadPayload:
         viewer = await info.context.require_viewer()
         marked = await ops.mark_read(
-            viewer, [pk_of(i, "Notification") for i in input.notifications]
+            info.context.services, viewer, [pk_of(i, "Notification") for i in input.notifications]
         )
         return NotificationMarkReadPayload(
             notifications=[Notification.from_model(n) for n in marked],
@@ -158,7 +158,9 @@ class NotificationMutation:
         self, info: Info, input: NotificationMarkAllReadInput | None = None
     ) -> NotificationMarkAllReadPayload:
         viewer = await info.context.require_viewer()
-        count = await ops.mark_all_read(viewer, input.before if input else None)
+        count = await ops.mark_all_read(
+            info.context.services, viewer, input.before if input else None
+        )
         return NotificationMarkAllReadPayload(
             count=count, unread_count=await ops.unread_count(viewer.id)
         )
@@ -169,7 +171,9 @@ class NotificationMutation:
         self, info: Info, input: NotificationDeleteInput
     ) -> NotificationDeletePayload:
         viewer = await info.context.require_viewer()
-        deleted = await ops.delete_notification(viewer, pk_of(input.notification, "Notification"))
+        deleted = await ops.delete_notification(
+            info.context.services, viewer, pk_of(input.notification, "Notification")
+        )
         return NotificationDeletePayload(deleted_notification_id=encode_id("Notification", deleted))
 
 

@@ -66,6 +66,7 @@ async def strawberry_url(
     env = server_environment(**fake_providers.environment())
     env["DATABASE_URL"] = server.settings.database_url
     env["COMPILED_READS"] = "off"
+    env["RESPONSE_CACHE"] = "off"  # the reference: every answer executed by Strawberry
     async with served(env) as process:
         yield process.url
 
@@ -90,9 +91,12 @@ def without_available(answer: dict[str, Any]) -> dict[str, Any]:
 class Pair:
     """Sends each request to both servers and compares the answers."""
 
-    def __init__(self, compiled: httpx.AsyncClient, strawberry: httpx.AsyncClient) -> None:
+    def __init__(
+        self, compiled: httpx.AsyncClient, strawberry: httpx.AsyncClient, cache: Any
+    ) -> None:
         self.compiled = compiled
         self.strawberry = strawberry
+        self.cache = cache  # the session server's response cache, in front of the compiled path
 
     async def same(
         self,
@@ -102,6 +106,8 @@ class Pair:
         method: str = "POST",
     ) -> dict[str, Any]:
         headers = {"Authorization": authorization} if authorization is not None else {}
+        if self.cache is not None:
+            self.cache.store.clear()  # so the compiled path answers, not an earlier answer
         answers = []
         for http in (self.compiled, self.strawberry):
             if method == "GET":
@@ -127,7 +133,7 @@ async def pair(server: RunningServer, strawberry_url: str) -> AsyncIterator[Pair
         httpx.AsyncClient(base_url=server.url, timeout=30) as compiled,
         httpx.AsyncClient(base_url=strawberry_url, timeout=30) as strawberry,
     ):
-        yield Pair(compiled, strawberry)
+        yield Pair(compiled, strawberry, server.app.state.response_cache)
 
 
 async def served_count(http: httpx.AsyncClient, document: str, result: str) -> float:
@@ -410,7 +416,10 @@ async def test_the_compiled_path_spends_the_budget_and_leaves_refusals_to_strawb
     Strawberry's own answers (the compiled path charged the first two and fell back)."""
     account = await creator(gql)
     env = server_environment(
-        **fake_providers.environment(), QUERY_COST_BUDGET="20/minute", MAX_QUERY_COST="8"
+        **fake_providers.environment(),
+        QUERY_COST_BUDGET="20/minute",
+        MAX_QUERY_COST="8",
+        RESPONSE_CACHE="off",  # repeated reads reach the compiled path (a hit spends nothing)
     )
     env["DATABASE_URL"] = server.settings.database_url
     client = {"X-Forwarded-For": f"10.77.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}

@@ -19,6 +19,8 @@ from tortoise.backends.base.client import TransactionalDBClient
 
 from adapters.broker import Broker
 from models import Platform, SocialAccount
+from resolvers.cache_tags import TOPIC as CACHE_TOPIC
+from resolvers.cache_tags import decode_announcement
 from resolvers.stats_events import StatsEvent, decode_stats_event, profile_topic
 from schema.node import decode_id
 from tests.conftest import Account, GraphQLClient, RunningServer
@@ -76,10 +78,16 @@ class WitnessBroker:
 
     inner: Broker
     published: list[Published] = field(default_factory=list)
+    # The response cache's announcements (resolvers/cache_tags.py), kept apart: every write
+    # makes one, registrations included; ``only_event`` checks the stats tail's.
+    announced: list[Published] = field(default_factory=list)
+    order: list[Published] = field(default_factory=list)
 
     async def publish(self, topic: str, message: bytes) -> None:
         open_transaction = isinstance(connections.get("default"), TransactionalDBClient)
-        self.published.append(Published(topic, message, open_transaction))
+        record = Published(topic, message, open_transaction)
+        (self.announced if topic == CACHE_TOPIC else self.published).append(record)
+        self.order.append(record)
         await self.inner.publish(topic, message)
 
     def subscribe(self, topic: str):
@@ -91,12 +99,25 @@ class WitnessBroker:
     def only_event(self, profile_id: int) -> StatsEvent:
         """The one thing published, which must be a stats event on the profile's topic, sent
         with no transaction open."""
-        assert [p.topic for p in self.published] == [profile_topic(profile_id)]
-        assert not self.published[0].inside_transaction
-        event = decode_stats_event(self.published[0].message)
+        published = self.published
+        assert [p.topic for p in published] == [profile_topic(profile_id)]
+        assert not published[0].inside_transaction
+        event = decode_stats_event(published[0].message)
         assert event.profile_id == profile_id
-        self.published.clear()
+        # The response cache heard the same tags once, after commit, before the event (a
+        # registration in the test announces its own).
+        heard = [
+            a for a in self.announced if decode_announcement(a.message)[0] == sorted(event.tags)
+        ]
+        assert len(heard) == 1 and not heard[0].inside_transaction
+        assert self.order.index(heard[0]) < self.order.index(published[0])
+        self.clear()
         return event
+
+    def clear(self) -> None:
+        self.published.clear()
+        self.announced.clear()
+        self.order.clear()
 
 
 @pytest.fixture
@@ -289,7 +310,7 @@ async def test_disconnect_announces_the_removed_account(
     await sync(gql, account, "TIKTOK", 1000)
     await sync(gql, account, "YOUTUBE", 250)
     tiktok = await account_id(profile, "TIKTOK")
-    broker.published.clear()
+    broker.clear()
     payload = await mutate(gql, account, DISCONNECT, {"platform": "TIKTOK"})
     assert payload["userErrors"] == []
     event = broker.only_event(profile)

@@ -21,6 +21,7 @@ from models import (
     NotificationType,
     User,
 )
+from resolvers.cache_tags import announce_changed, viewer_tags
 from resolvers.chat.events import (
     ChatEventKind,
     MessageEvent,
@@ -285,6 +286,8 @@ async def mark_read(
             await membership.save(update_fields=["last_read_message_id", "last_read_at"])
         if target is not None and target == conversation.last_message_id:
             await mark_subject_read(user.id, "Conversation", conversation_id)
+    if target is not None and target == conversation.last_message_id:
+        await announce_changed(services, viewer_tags(user.id))  # notifications marked read
     if moved:
         assert membership.last_read_at is not None and target is not None
         await publish_chat_event(
