@@ -53,7 +53,7 @@ async def pair_module(server: RunningServer, strawberry_url: str) -> AsyncIterat
         httpx.AsyncClient(base_url=server.url, timeout=60) as compiled,
         httpx.AsyncClient(base_url=strawberry_url, timeout=60) as strawberry,
     ):
-        yield Pair(compiled, strawberry)
+        yield Pair(compiled, strawberry, server.app.state.response_cache)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import tempfile
 import time
 import uuid
@@ -124,12 +125,14 @@ async def test_a_sync_shows_on_the_next_read(http: httpx.AsyncClient, account: A
 async def test_a_discovery_page_learns_of_a_profile_it_did_not_hold(
     http: httpx.AsyncClient, gql: GraphQLClient
 ):
-    variables = {"filter": {"minFollowers": 7_777_000}, "first": 5}
+    # A follower count no other test's profile has: the suite shares one database.
+    exact = random.randrange(100_000_000, 2_000_000_000)
+    variables = {"filter": {"minFollowers": exact, "maxFollowers": exact}, "first": 5}
     before = await read(http, DISCOVERY, variables)
     assert before.json()["data"]["profiles"]["edges"] == []
     assert (await read(http, DISCOVERY, variables)).headers["x-cache"] == "HIT"
     newcomer = await register(gql)
-    await synced(http, newcomer, 7_777_001)
+    await synced(http, newcomer, exact)
     after = await read(http, DISCOVERY, variables)
     assert [e["node"]["id"] for e in after.json()["data"]["profiles"]["edges"]] == [
         newcomer.profile_id
