@@ -21,6 +21,7 @@ Other answers (GraphiQL's page, refusals, multipart streams) pass through untouc
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -70,15 +71,22 @@ class HttpCacheMiddleware:
 
     async def _answer(self, request: Headers, start: Message, body: bytes, send: Send) -> None:
         gzipped = "gzip" in request.get("accept-encoding", "") and len(body) >= self.gzip_min_bytes
-        try:
-            answer = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            answer = None
-        if isinstance(answer, dict):
-            answer.pop("extensions", None)
-            validated = orjson.dumps(answer)
+        answer: Any
+        if body.startswith(b'{"data":') and b'"errors"' not in body and b'"extensions"' not in body:
+            # An answer without errors or extensions (a response-cache hit): nothing to strip,
+            # so its bytes are hashed as they are. The quoted key names cannot hide inside a
+            # JSON string, where their quotes would be escaped.
+            answer, validated = {}, body
         else:
-            validated = body
+            try:
+                answer = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                answer = None
+            if isinstance(answer, dict):
+                answer.pop("extensions", None)
+                validated = orjson.dumps(answer)
+            else:
+                validated = body
         etag = f'"{hashlib.sha256(validated).hexdigest()}{"-gzip" if gzipped else ""}"'
         headers = MutableHeaders(scope=start)
         headers["ETag"] = etag

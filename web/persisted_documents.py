@@ -29,8 +29,9 @@ a deploy means the APQ store was emptied; ``mismatch`` means a broken client).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus
 
 import orjson
 from graphql import parse, print_ast
@@ -132,7 +133,7 @@ class PersistedDocumentsMiddleware:
             params["extensions"] = orjson.dumps(rest).decode()
         else:
             params.pop("extensions", None)
-        return {**scope, "query_string": urlencode(params).encode("latin-1")}
+        return {**scope, "query_string": _query_string(params).encode("latin-1")}
 
     async def _rewrite_body(
         self, scope: Scope, body: bytes, receive: Receive
@@ -266,6 +267,20 @@ def _trusted_by_hash(documents: dict[str, str]) -> dict[str, str]:
         by_hash[sha256_hex(print_ast(parse(text)))] = text
         by_hash[doc_id.removeprefix(PREFIX)] = text
     return by_hash
+
+
+def _query_string(params: dict[str, str]) -> str:
+    """``urlencode(params)``, with the document text's quoting remembered: the text is the long
+    part of the query string, and the same few documents are quoted on every hashed GET."""
+    return "&".join(
+        f"{quote_plus(name)}={_quoted_text(value) if name == 'query' else quote_plus(value)}"
+        for name, value in params.items()
+    )
+
+
+@lru_cache(maxsize=256)
+def _quoted_text(text: str) -> str:
+    return quote_plus(text)
 
 
 def _redis(scope: Scope) -> tuple[Redis | None, RedisCircuit | None]:
