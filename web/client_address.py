@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -19,10 +20,12 @@ from settings import Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+@lru_cache(maxsize=4096)
 def parse_address(raw: str) -> Address | None:
     """An address as peers and proxies write it: bare, ``1.2.3.4:port`` or ``[2001:db8::1]:port``.
     IPv4-mapped IPv6 (``::ffff:1.2.3.4``, from a dual-stack socket) is read as the IPv4 address,
-    so one client has one spelling. None for anything else (names, ``unknown``, garbage)."""
+    so one client has one spelling. None for anything else (names, ``unknown``, garbage).
+    Remembered: every request parses its peer's address, and peers repeat."""
     text = raw.strip()
     if text.startswith("["):
         text = text[1:].partition("]")[0]
