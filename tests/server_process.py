@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, server_environment, uses_postgres, uses_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,3 +71,18 @@ async def served(env: dict[str, str], *, start_within: float = 30) -> AsyncItera
         if not keep_log:  # kept only when something failed
             with contextlib.suppress(FileNotFoundError):
                 os.remove(log.name)
+
+
+# The tests of several instances behind one PostgreSQL and one Redis: what crosses instances goes
+# through those two, so without them there is nothing to test.
+needs_postgres_and_redis = pytest.mark.skipif(
+    not (uses_postgres() and uses_redis()), reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL"
+)
+
+
+@contextlib.asynccontextmanager
+async def two_instances() -> AsyncIterator[list[ServerProcess]]:
+    """Two `app.py serve` processes on the session server's database (already migrated)."""
+    env = server_environment()
+    async with served(env) as first, served(env) as second:
+        yield [first, second]

@@ -14,25 +14,19 @@ from tests.conftest import (
     GraphQLClient,
     RunningServer,
     register,
-    server_environment,
-    uses_postgres,
-    uses_redis,
 )
 from tests.graphql_ws import GraphQLWebSocket
 from tests.realtime_support import NOTIFICATION_EVENTS
-from tests.server_process import ServerProcess, served
+from tests.server_process import ServerProcess, needs_postgres_and_redis, two_instances
 
-pytestmark = pytest.mark.skipif(
-    not (uses_postgres() and uses_redis()), reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL"
-)
+pytestmark = needs_postgres_and_redis
 
 
 @pytest.fixture(scope="module")
 async def instances(server: RunningServer) -> AsyncIterator[list[ServerProcess]]:
     """Two `app.py serve` processes on the session server's database (already migrated)."""
-    env = server_environment()
-    async with served(env) as first, served(env) as second:
-        yield [first, second]
+    async with two_instances() as pair:
+        yield pair
 
 
 async def test_a_suspension_through_one_instance_closes_the_socket_on_another(

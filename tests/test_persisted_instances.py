@@ -10,22 +10,19 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.conftest import Account, RunningServer, server_environment, uses_postgres, uses_redis
-from tests.server_process import ServerProcess, served
+from tests.conftest import Account, RunningServer
+from tests.server_process import ServerProcess, needs_postgres_and_redis, two_instances
 from tests.test_metrics import scrape
 from tests.test_persisted_documents import NOT_FOUND, fresh_query, outcomes, persisted
 
-pytestmark = pytest.mark.skipif(
-    not (uses_postgres() and uses_redis()), reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL"
-)
+pytestmark = needs_postgres_and_redis
 
 
 @pytest.fixture(scope="module")
 async def instances(server: RunningServer) -> AsyncIterator[list[ServerProcess]]:
     """Two `app.py serve` processes on the session server's database (already migrated)."""
-    env = server_environment()
-    async with served(env) as first, served(env) as second:
-        yield [first, second]
+    async with two_instances() as pair:
+        yield pair
 
 
 async def test_a_hash_registered_on_one_instance_is_known_on_another(

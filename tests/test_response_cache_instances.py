@@ -19,15 +19,11 @@ from tests.conftest import (
     RunningServer,
     register,
     server_environment,
-    uses_postgres,
-    uses_redis,
 )
-from tests.server_process import ROOT, ServerProcess, served
+from tests.server_process import ROOT, ServerProcess, needs_postgres_and_redis, two_instances
 from tests.test_response_cache import PROFILE, VIEWER, read, synced, totals
 
-pytestmark = pytest.mark.skipif(
-    not (uses_postgres() and uses_redis()), reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL"
-)
+pytestmark = needs_postgres_and_redis
 
 ROUNDS = 200
 
@@ -35,9 +31,8 @@ ROUNDS = 200
 @pytest.fixture(scope="module")
 async def instances(server: RunningServer) -> AsyncIterator[list[ServerProcess]]:
     """Two instances on the session server's database (already migrated) and Redis."""
-    env = server_environment()
-    async with served(env) as first, served(env) as second:
-        yield [first, second]
+    async with two_instances() as pair:
+        yield pair
 
 
 @pytest.fixture
