@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters.metrics import Metrics
 from schema.query_limits import DocumentCosts
 from web.compiled_plans import PLANS, CompiledRequest, NotCompilable, Plan
+from web.refusals import send_json
 from web.trusted_documents import load_documents, trusted_request
 
 PATH = "/graphql"
@@ -83,14 +84,4 @@ class CompiledReadsMiddleware:
         if body is None:
             await self.app(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 200, body)

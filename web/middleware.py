@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.refusals import error_body
+from web.refusals import error_body, send_json
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 
@@ -91,15 +91,4 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = error_body("Request body too large", "PAYLOAD_TOO_LARGE")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 413, error_body("Request body too large", "PAYLOAD_TOO_LARGE"))

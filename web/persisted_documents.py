@@ -43,7 +43,7 @@ from adapters.metrics import Metrics
 from adapters.redis_circuit import RedisCircuit
 from web.apq_store import ApqStore
 from web.idempotency import read_body
-from web.refusals import error_body
+from web.refusals import error_body, send_json
 from web.trusted_documents import (
     PREFIX,
     STATE_KEY,
@@ -313,15 +313,4 @@ def _is_json(scope: Scope) -> bool:
 
 
 async def _refuse(send: Send, refusal: Refused) -> None:
-    body = error_body(refusal.message, refusal.code)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": refusal.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, refusal.status, error_body(refusal.message, refusal.code))

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.responses import Response
+from starlette.types import Send
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
@@ -29,6 +30,23 @@ CODES = {
 
 def error_body(message: str, code: str) -> bytes:
     return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+async def send_json(send: Send, status: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    """Answers with a JSON body from a pure ASGI layer: the refusals here, and the layers that
+    answer a GraphQL request themselves (the response cache, the compiled reads)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

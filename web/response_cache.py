@@ -49,6 +49,7 @@ from resolvers.profile_views import count_view_of, read_counts_as_view
 from resolvers.services import Services
 from schema.node import decode_id
 from web.cache_plans import CachePlan, plans_for
+from web.refusals import send_json
 from web.response_store import ResponseStore
 from web.trusted_documents import TrustedRequest, trusted_request
 
@@ -156,18 +157,7 @@ class ResponseCacheMiddleware:
         cache.metrics.cache_requests.labels(CACHE_NAME, "hit").inc()
         if entry.viewed_profile is not None:
             count_view_of(services, entry.viewed_profile)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(entry.body)).encode()),
-                    (HEADER, b"HIT"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": entry.body, "more_body": False})
+        await send_json(send, 200, entry.body, (HEADER, b"HIT"))
         return True
 
     async def _fill(
