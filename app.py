@@ -265,11 +265,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # The response cache's generations: in Redis when configured, so every instance
             # sees a change before the write's answer goes out. Tags outlive any entry twice.
             tag_generations: TagGenerations = (
-                RedisTagGenerations(
-                    redis_client,
-                    circuit,
-                    tag_seconds=2 * settings.response_cache_ttl_seconds + 60,
-                )
+                redis_tag_generations(redis_client, circuit, settings)
                 if redis_client
                 else MemoryTagGenerations()
             )
@@ -542,6 +538,16 @@ async def create_admin(config: dict[str, Any], email: str, settings: Settings | 
     return 0
 
 
+def redis_tag_generations(
+    client: redis.Redis, circuit: RedisCircuit, settings: Settings
+) -> RedisTagGenerations:
+    """The response caches' generations in Redis, for the servers and for commands alike: a tag
+    outlives any entry that could hold it twice over (the cache TTL), plus a minute."""
+    return RedisTagGenerations(
+        client, circuit, tag_seconds=2 * settings.response_cache_ttl_seconds + 60
+    )
+
+
 async def announce_from_command(settings: Settings, tags: list[str]) -> None:
     """A command's writes, announced to the running servers' response caches: with Redis their
     generations live there; without it each server is alone and learns within the cache TTL."""
@@ -549,9 +555,7 @@ async def announce_from_command(settings: Settings, tags: list[str]) -> None:
         return
     client = redis.from_url(settings.redis_url)
     try:
-        await RedisTagGenerations(
-            client, RedisCircuit(), tag_seconds=2 * settings.response_cache_ttl_seconds + 60
-        ).bump(tags)
+        await redis_tag_generations(client, RedisCircuit(), settings).bump(tags)
     finally:
         await client.aclose()
 
