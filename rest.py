@@ -24,7 +24,7 @@ from resolvers.errors import (
     OperationError,
     RateLimitedError,
 )
-from resolvers.profiles import accounts_by_profile, profile_of
+from resolvers.profile_reads import accounts_by_profile, profile_of
 from resolvers.services import Services
 from resolvers.sync import SyncItem, sync_manual
 

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from tortoise.expressions import F, Q
 
 from models import Profile, User
-from resolvers.profiles import ProfileRow
+from resolvers.profile_reads import ProfileRow
 from resolvers.services import Services
 
 FLUSH_SECONDS = 60.0

@@ -17,7 +17,7 @@ from resolvers import auth
 from resolvers.chat.events import conversation_topic
 from resolvers.errors import ErrorCode, NotAuthenticatedError, OperationError
 from resolvers.notifications import notification_topic
-from resolvers.profiles import ProfileRow, profile_of, visible_profile
+from resolvers.profile_reads import ProfileRow, profile_of, visible_profile
 from resolvers.services import Services
 from resolvers.stats_events import profile_topic
 

@@ -13,7 +13,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from resolvers import profiles as profile_ops
+from resolvers import profile_reads
 from resolvers.profile_views import count_profile_view
 from schema.account_email import AccountEmailMutation
 from schema.account_lifecycle import AccountLifecycleMutation
@@ -59,7 +59,7 @@ class NodeQuery:
         type_name, pk = decoded
         viewer = await info.context.viewer()
         if type_name == "Profile":
-            found = await profile_ops.visible_profile(viewer, pk)
+            found = await profile_reads.visible_profile(viewer, pk)
             if found is None:
                 return None
             count_profile_view(info.context.services, viewer, found.profile)

@@ -10,7 +10,7 @@ from models import User as UserModel
 from resolvers import auth
 from resolvers.cursors import PAGE_MAX
 from resolvers.notifications import unread_count as unread_notification_count
-from resolvers.profiles import profile_of
+from resolvers.profile_reads import profile_of
 from schema.client_address import client_address
 from schema.contacts import CollaboratorConnection, collaborators_of
 from schema.context import Info

@@ -20,7 +20,7 @@ from resolvers.chat.batches import (
 )
 from resolvers.growth import Growth, GrowthWindow, account_growths, profile_growths
 from resolvers.people import profiles_by_user
-from resolvers.profiles import AccountNumbers, account_numbers_by_profile, users_by_id
+from resolvers.profile_reads import AccountNumbers, account_numbers_by_profile, users_by_id
 
 
 async def _account_growths(keys: Sequence[tuple[int, GrowthWindow]]) -> list[Growth | None]:

@@ -12,6 +12,7 @@ from models import Platform as PlatformEnum
 from models import Profile as ProfileModel
 from models import Role as RoleEnum
 from models import SocialAccount
+from resolvers import profile_reads as reads
 from resolvers import profiles as ops
 from resolvers.profile_views import count_profile_view
 from resolvers.stats_series import stats_series
@@ -94,7 +95,7 @@ class PlatformStats:
         description="Engagement rate in percent (0–100); null when not known."
     )
     account_id: strawberry.Private[int]
-    numbers: strawberry.Private[ops.AccountNumbers]
+    numbers: strawberry.Private[reads.AccountNumbers]
 
     # A resolver, not a value: the datetime is parsed only for the documents that ask for it.
     @strawberry.field(description="When these numbers were last synced.")
@@ -139,10 +140,10 @@ class PlatformStats:
 
     @classmethod
     def from_model(cls, account: SocialAccount) -> PlatformStats:
-        return cls.from_numbers(ops.AccountNumbers.from_model(account))
+        return cls.from_numbers(reads.AccountNumbers.from_model(account))
 
     @classmethod
-    def from_numbers(cls, numbers: ops.AccountNumbers) -> PlatformStats:
+    def from_numbers(cls, numbers: reads.AccountNumbers) -> PlatformStats:
         return cls(
             platform=numbers.platform,
             followers=numbers.followers,
@@ -171,7 +172,7 @@ class PlatformBreakdown:
     )
 
     @classmethod
-    def from_accounts(cls, accounts: Sequence[ops.AccountNumbers]) -> PlatformBreakdown:
+    def from_accounts(cls, accounts: Sequence[reads.AccountNumbers]) -> PlatformBreakdown:
         by_platform = {a.platform: PlatformStats.from_numbers(a) for a in accounts}
         return cls(**{p.value.lower(): by_platform.get(p) for p in PlatformEnum})
 
@@ -222,7 +223,7 @@ class Profile(Node):
     stats: ProfileStats = strawberry.field(
         description="Audience numbers across the synced platforms."
     )
-    model: strawberry.Private[ops.ProfileRow]
+    model: strawberry.Private[reads.ProfileRow]
 
     # A resolver, not a value: the datetime is parsed only for the documents that ask for it.
     @strawberry.field(description="When the profile or its stats last changed.")
@@ -238,16 +239,16 @@ class Profile(Node):
 
     @classmethod
     def from_model(cls, m: ProfileModel) -> Profile:
-        return cls.from_row(ops.ProfileRow.from_model(m))
+        return cls.from_row(reads.ProfileRow.from_model(m))
 
     @classmethod
-    def from_visible(cls, info: Info, found: ops.VisibleProfile) -> Profile:
+    def from_visible(cls, info: Info, found: reads.VisibleProfile) -> Profile:
         """The profile, its accounts handed to this request's loader (read with it)."""
         info.context.loaders.accounts_by_profile.prime(found.profile.id, found.accounts)
         return cls.from_row(found.profile)
 
     @classmethod
-    def from_row(cls, m: ops.ProfileRow) -> Profile:
+    def from_row(cls, m: reads.ProfileRow) -> Profile:
         has_location = m.city or m.state or m.country
         return cls(
             id=encode_id("Profile", m.id),
@@ -397,7 +398,7 @@ class ProfileQuery:
         if decoded is None:
             return None
         viewer = await info.context.viewer()
-        found = await ops.visible_profile(viewer, decoded[1])
+        found = await reads.visible_profile(viewer, decoded[1])
         if found is None:
             return None
         count_profile_view(info.context.services, viewer, found.profile)

@@ -1,7 +1,7 @@
 """ProfileById and ViewerProfile (schema/documents/) as one SQL statement each.
 
 Each statement reproduces what the GraphQL path does for its document:
-- who may see the profile (resolvers/profiles.visible_profile): its owner always; anyone else
+- who may see the profile (resolvers/profile_reads.visible_profile): its owner always; anyone else
   only while it is public and active and its owner is not suspended;
 - the viewer behind the token: a token names a user, who must still exist, not be deleted and
   not be suspended (resolvers/auth.authenticate). The statement reports whether that holds; when
