@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolvers import profiles as profile_ops
+from resolvers import profile_reads as profile_ops
 from schema.node import encode_id
 from settings import Settings, SettingsError
 from tests.conftest import Account, server_environment, uses_postgres
