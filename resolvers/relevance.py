@@ -2,7 +2,9 @@
 
 A profile matches when the text is in its display name or bio (literally, ignoring case: the
 filter discovery always had), when it is a misspelling of words of the display name, or (on
-PostgreSQL) when its full-text document holds every word of the text.
+PostgreSQL) when its full-text document holds every word of the text. On PostgreSQL the last two
+combine word by word: each word of the text is in the document or a misspelling of a word of
+the display name ("Olivai Rossi" finds Olivia Rossi, not every Rossi).
 
 The score is an integer, so a cursor can hold it exactly and the keyset ``(score, id)`` pages
 without repeats; for one text and one row it is always the same:
@@ -10,17 +12,18 @@ without repeats; for one text and one row it is always the same:
 - PostgreSQL: 1000 × (ts_rank of the document, display name + bio + niches, for the text's
   words + word_similarity of the text to the display name + similarity of the two + 1 if the
   display name holds the text), rounded. ``word_similarity`` scores the best-matching part of
-  the name, so "Luac Hernández" finds "Luca Hernández" and "Ahmed Hernández" equally well;
-  the whole-name ``similarity`` puts Luca first.
+  the name, so alone it ranks "Luca Hernández" no higher than a longer name that holds it for
+  "Luac Hernández"; the whole-name ``similarity`` puts Luca first.
 - SQLite: 1000 × (the share of the text's bigrams found in the display name + 1 if the display
   name holds the text) + 500 if the bio holds it.
 
 A misspelling matches on words of letters and digits only: text with punctuation (handles,
-``%``, ``_``) matches literally, as it always did. PostgreSQL calls a name misspelt when
-``word_similarity`` reaches 0.35 (the migration sets it as ``pg_trgm``'s threshold); SQLite when
-the name shares a trigram with the text (the FTS5 index finds those) and at least 40% of the
-text's bigrams (two-letter runs of each word between spaces, ignoring case) are in the name:
-"Jonh" has " j", "jo", "on", "nh", "h ", and " john " holds two of the five.
+``%``, ``_``) matches literally, as it always did. PostgreSQL calls a word of the text a
+misspelt part of the name when their ``word_similarity`` reaches 0.35 (the migration sets it as
+``pg_trgm``'s threshold); SQLite when the name shares a trigram with the text (the FTS5 index
+finds those) and at least 40% of the text's bigrams (two-letter runs of each word between
+spaces, ignoring case) are in the name: "Jonh" has " j", "jo", "on", "nh", "h ", and " john "
+holds two of the five.
 """
 
 from __future__ import annotations
@@ -96,18 +99,32 @@ def postgres_search_sql(text: str) -> RawSQL:
     the planner sees the very condition its BitmapOr of indexes rechecks and evaluates it once
     per candidate, not once more as a filter; the cheap, likely branches first, the bio's LIKE
     (an upper() of the whole bio) last. The LIKEs are written as Tortoise's icontains writes
-    them, which is what the expression indexes of migration 0012 serve."""
+    them, which is what the expression indexes of migration 0012 serve.
+
+    A text of words matches word by word: every word is in the document (as the full-text
+    branch asks of them all) or a misspelling of a word of the display name. Word by word,
+    because the whole text's word similarity to a name is reached by any one of its words:
+    "Olivai Rossi" made every Rossi a candidate (2,600 of 100,000 seeded profiles, each
+    ranked: 45 ms), where the BitmapAnd of the words' index scans leaves the Olivia Rossis."""
     pattern = like_pattern(text)
-    literal = sql_text(text)
-    branches = [
-        f"{_POSTGRES_DOCUMENT} @@ plainto_tsquery('simple'::regconfig, {literal})",
-        f"UPPER(CAST(profiles.display_name AS VARCHAR)) LIKE UPPER({pattern}) ESCAPE '\\'",
-    ]
+    branches = []
     if fuzzy_words(text):
         # Written as the index condition is (%>, the commutator of <%), so the planner sees
-        # this branch already checked by the BitmapOr, and drops it from the filter.
-        branches.append(f"profiles.display_name %> {literal}")
-    branches.append(f"UPPER(CAST(profiles.bio AS VARCHAR)) LIKE UPPER({pattern}) ESCAPE '\\'")
+        # each word's branch already checked by its index scan, and drops it from the filter.
+        words = [
+            f"({_POSTGRES_DOCUMENT} @@ plainto_tsquery('simple'::regconfig, {sql_text(word)})"
+            f" OR profiles.display_name %> {sql_text(word)})"
+            for word in dict.fromkeys(text.lower().split())
+        ]
+        if words:
+            branches.append("(" + " AND ".join(words) + ")")
+    else:
+        document = f"plainto_tsquery('simple'::regconfig, {sql_text(text)})"
+        branches.append(f"{_POSTGRES_DOCUMENT} @@ {document}")
+    branches += [
+        f"UPPER(CAST(profiles.display_name AS VARCHAR)) LIKE UPPER({pattern}) ESCAPE '\\'",
+        f"UPPER(CAST(profiles.bio AS VARCHAR)) LIKE UPPER({pattern}) ESCAPE '\\'",
+    ]
     return RawSQL("(" + " OR ".join(branches) + ")")
 
 

@@ -18,7 +18,7 @@ from resolvers.cursors import pack_cursor, unpack_cursor
 from resolvers.growth import GrowthWindow, profile_growths
 from resolvers.seed import HISTORY_DAYS, UNUSABLE_PASSWORD, seed
 from schema.node import decode_id
-from tests.conftest import GraphQLClient, RunningServer
+from tests.conftest import GraphQLClient, RunningServer, uses_postgres
 from tests.test_discovery import (
     Spec,
     all_pages,
@@ -212,6 +212,23 @@ async def test_a_misspelt_name_finds_the_profile(gql: GraphQLClient):
     assert await names(gql, {"search": "Jonh", "niches": [scope]}) == {"John Carter"}
     assert await names(gql, {"search": "Lopex", "niches": [scope]}) == {"Maria Lopez"}
     assert await names(gql, {"search": "Zebulon", "niches": [scope]}) == set()
+
+
+async def test_a_misspelt_full_name_is_matched_word_by_word(gql: GraphQLClient):
+    """Every word must be found or misspelt: a shared surname alone does not make a match (on
+    PostgreSQL, where that keeps a common surname from making thousands of candidates)."""
+    if not uses_postgres():
+        pytest.skip("SQLite matches a share of the text's bigrams, not word by word")
+    scope = new_token()
+    await make_profiles(
+        gql, scope, [Spec("Olivia Rossi"), Spec("Marco Rossi"), Spec("Olivia Bianchi")]
+    )
+    assert await names(gql, {"search": "Olivai Rossi", "niches": [scope]}) == {"Olivia Rossi"}
+    assert await names(gql, {"search": "Rossi Olivai", "niches": [scope]}) == {"Olivia Rossi"}
+    assert await names(gql, {"search": "rossi", "niches": [scope]}) == {
+        "Olivia Rossi",
+        "Marco Rossi",
+    }
 
 
 async def test_search_orders_by_relevance_by_default(gql: GraphQLClient):
