@@ -16,6 +16,7 @@ validation or execution, no ORM, no middleware.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -73,8 +74,10 @@ LIMIT $1
 """  # noqa: S608 (constants only)
 
 # DiscoveryPage with a search, by relevance: resolvers/relevance.py's match and score written out
-# by hand (PostgreSQL). $1 the text, $2 the LIKE pattern of the text, $3 the rows wanted. The
-# document is the stored column where the schema has one (migration 0013), else the expression.
+# by hand (PostgreSQL). $1 the text, $2 the LIKE pattern of the text, $3 the rows wanted, $4… the
+# text's distinct lowercased words when they may be misspelt (each in the document or a misspelt
+# part of the name). The document is the stored column where the schema has one (migration
+# 0013), else the expression.
 COMPUTED_DOCUMENT = (
     "to_tsvector('simple'::regconfig, coalesce(profiles.display_name, '') || ' '"
     " || coalesce(profiles.bio, '') || ' ' || replace(profiles.niche_tags, '|', ' '))"
@@ -85,24 +88,31 @@ SELECT {_PROFILE_COLUMNS.replace("p.", "profiles.")},
     CAST(round(1000 * (
         ts_rank({{document}}, plainto_tsquery('simple'::regconfig, $1::text))
         + word_similarity($1::text, profiles.display_name)
+        + similarity($1::text, profiles.display_name)
         + CASE WHEN strpos(lower(profiles.display_name), lower($1::text)) > 0 THEN 1 ELSE 0 END
     )) AS BIGINT) AS relevance
 FROM profiles
 JOIN users u ON u.id = profiles.user_id
 WHERE profiles.is_public AND profiles.is_active AND NOT u.suspended
-  AND (upper(profiles.display_name) LIKE upper($2) ESCAPE '\\'
-       OR upper(profiles.bio) LIKE upper($2) ESCAPE '\\'
-       OR {{document}} @@ plainto_tsquery('simple'::regconfig, $1::text)
-       {{fuzzy}})
+  AND ({{match}}
+       OR upper(profiles.display_name) LIKE upper($2) ESCAPE '\\'
+       OR upper(profiles.bio) LIKE upper($2) ESCAPE '\\')
 ORDER BY relevance DESC, profiles.id DESC
 LIMIT $3
-"""  # noqa: S608 (constants only; the text is a parameter)
+"""  # noqa: S608 (constants only; the text and its words are parameters)
 
 
-def search_sql(document: str, fuzzy: bool) -> str:
-    return _SEARCH_SQL.format(
-        document=document, fuzzy="OR $1::text <% profiles.display_name" if fuzzy else ""
-    )
+def search_sql(document: str, words: int) -> str:
+    """The search for a text of ``words`` distinct words that may be misspelt (0: it may not)."""
+    if not words:
+        match = f"{document} @@ plainto_tsquery('simple'::regconfig, $1::text)"
+    else:
+        match = " AND ".join(
+            f"({document} @@ plainto_tsquery('simple'::regconfig, ${i}::text)"
+            f" OR ${i}::text <% profiles.display_name)"
+            for i in range(4, 4 + words)
+        )
+    return _SEARCH_SQL.format(document=document, match=f"({match})")
 
 
 TYPENAME = orjson.dumps({"data": {"__typename": "Query"}})
@@ -346,7 +356,7 @@ class Database:
                 "WHERE table_name = 'profiles' AND column_name = 'search_document'"
             )
             document = STORED_DOCUMENT if stored else COMPUTED_DOCUMENT
-            self.search_sql = {fuzzy: search_sql(document, fuzzy) for fuzzy in (True, False)}
+            self.search_sql = functools.cache(functools.partial(search_sql, document))
             self.fetch = self._pool.fetch
         else:
             import aiosqlite
@@ -403,8 +413,11 @@ def create_app(database_url: str) -> Starlette:
             return Response(b"PostgreSQL, by relevance only", status_code=400)
         text = variables["filter"]["search"].strip()
         first = int(variables["first"])
-        fuzzy = all(word.isalnum() for word in text.split())
-        rows = await db.fetch(db.search_sql[fuzzy], text, like_pattern(text), first + 1)
+        words = list(dict.fromkeys(text.lower().split()))
+        if not all(word.isalnum() for word in words):
+            words = []
+        sql = db.search_sql(len(words))
+        rows = await db.fetch(sql, text, like_pattern(text), first + 1, *words)
         return Response(doc_page_json(rows, first, "RELEVANCE"), media_type="application/json")
 
     async def typename(request: Request) -> Response:
