@@ -26,11 +26,11 @@ MIGRATION_LOCK_KEY = 0x63726734
 
 async def apply_migrations(config: dict[str, Any]) -> None:
     """Apply every pending migration, then close the connections the migrator opened."""
-    url = str(config["connections"]["default"])
-    if url.startswith("postgres"):
+    connection = config["connections"]["default"]
+    if isinstance(connection, dict):  # PostgreSQL (settings.tortoise_config)
         import asyncpg
 
-        lock_conn = await asyncpg.connect(_asyncpg_dsn(url))
+        lock_conn = await asyncpg.connect(**_asyncpg_arguments(connection["credentials"]))
         try:
             await lock_conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
@@ -57,8 +57,16 @@ def _log_progress(event: str, app_label: str, name: str) -> None:
         log.info("applied migration %s.%s", app_label, name)
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return "postgresql://" + url.split("://", 1)[1]
+# What Tortoise's asyncpg client takes for itself among a connection's credentials (and the
+# pool's own reset); the rest it hands to asyncpg, as the migration lock's connection does.
+_NOT_FOR_CONNECT = frozenset(
+    {"reset", "minsize", "maxsize", "schema", "application_name", "connection_name"}
+    | {"fetch_inserted", "server_settings", "connection_class", "loop"}
+)
+
+
+def _asyncpg_arguments(credentials: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in credentials.items() if k not in _NOT_FOR_CONNECT}
 
 
 async def database_is_reachable(limit_seconds: float = 2.0) -> bool:

@@ -11,6 +11,7 @@ and no two project modules import each other, directly or round a loop. Imports 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,6 +138,28 @@ def test_resolvers_do_not_import_strawberry():
         }
     )
     assert not wrong, "imports of a library this layer must not know:\n" + "\n".join(wrong)
+
+
+# SQL that leaves state on a session: settings.release_as_is hands pooled connections back as
+# they are, so only the migration lock (a connection of its own) may hold any. ALTER DATABASE
+# ... SET and UPDATE ... SET change no session.
+SESSION_STATE = re.compile(
+    r"\bSET (?!LOCAL\b)(?:SESSION )?[a-z_.]+ *(?:=|TO\b)|\bLISTEN |pg_advisory_lock\("
+)
+NOT_SESSION_STATE = re.compile(r"\bUPDATE |ALTER DATABASE ")
+SESSION_STATE_ALLOWED = {"adapters.database"}
+
+
+def test_no_session_state_on_pooled_connections():
+    sources = [p for m, p in project_modules().items() if m not in SESSION_STATE_ALLOWED]
+    sources += sorted((ROOT / "migrations").glob("*.py"))  # they run on the same pool
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if SESSION_STATE.search(line) and not NOT_SESSION_STATE.search(line)
+    ]
+    assert not found, "session state on a pooled connection:\n" + "\n".join(found)
 
 
 def test_no_import_cycles_between_project_modules():
