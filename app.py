@@ -650,6 +650,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         import uvicorn
 
+        from web.http_protocol import CoalescingHttpToolsProtocol
+
         uvicorn.run(
             create_app(settings),
             host=settings.host,
@@ -658,6 +660,7 @@ def main(argv: list[str] | None = None) -> None:
             # own handling would rewrite the peer from X-Forwarded-For (trusting 127.0.0.1 by
             # default) before we see it.
             proxy_headers=False,
+            http=CoalescingHttpToolsProtocol,  # one write per response (web/http_protocol.py)
             log_config=None,  # uvicorn's loggers go through ours (web/logs.py)
             access_log=False,  # one access line per request is ours (web/access_log.py)
             ws_max_size=settings.ws_max_message_bytes,

@@ -28,6 +28,7 @@ from settings import Settings
 from tests.fakes import FakeProviders
 from tests.fakes.cdn import CDN_HOST, FakeCdn
 from tests.fakes.dns import PUBLIC_ADDRESS, FakeDns
+from web.http_protocol import CoalescingHttpToolsProtocol
 
 # Fixtures shared by the OAuth test modules (oauth_fakes, oauth, ogql).
 pytest_plugins = ["tests.oauth_support"]
@@ -130,6 +131,7 @@ async def start_server(
         log_level="warning",
         lifespan="on",
         ws="websockets-sansio",
+        http=CoalescingHttpToolsProtocol,  # as app.py serves
         proxy_headers=False,  # as app.py serves: client addresses are the app's to decide
     )
     server = uvicorn.Server(config)
