@@ -4,9 +4,10 @@ when the database connection is lost. Two things went wrong there (tests/test_fa
 1. **A connection that outlived its transaction.** Tortoise binds the transaction's connection
    to the task (a context variable) and, on exit, commits, hands the connection back to the
    pool and unbinds it — but the unbinding sits after the hand-back, and asyncpg's hand-back
-   resets the connection with a query, which raises when the connection died after the commit
-   ("connection was closed in the middle of operation", or "cannot switch to state 12; another
-   operation (2) is in progress" when the protocol is still mid-error). The task then stayed
+   raises when the connection died after the commit (it reset the connection with a query then,
+   where "connection was closed in the middle of operation" or "cannot switch to state 12;
+   another operation (2) is in progress" came from; settings.release_as_is has since removed
+   that query, and with it the window tests/test_faults.py used to cut). The task then stayed
    bound to a connection already back in the pool: its later queries failed ("released back
    to the pool") or raced another task's, and the committed write was reported as an error.
    Here the task is unbound first, and a connection that cannot be reset is discarded (asyncpg
