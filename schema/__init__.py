@@ -30,6 +30,7 @@ from schema.node import Node, decode_id
 from schema.operation_observer import ObserveOperations
 from schema.operation_rules import ApplyOperationRules, OperationRules
 from schema.passwords import PasswordMutation
+from schema.plain_fields import read_attributes_directly
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
 from schema.query_limits import QueryLimits, QueryLimitSettings
@@ -150,7 +151,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # After the masking extension, so it leaves first and sees the errors unmasked.
         ObserveOperations,
     ]
-    return SchemaWithErrorCodes(
+    schema = SchemaWithErrorCodes(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -160,3 +161,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Without introspection, variable errors must not suggest names either.
         execution_context_class=None if settings.introspection else HideSuggestionsExecutionContext,
     )
+    read_attributes_directly(schema._schema)
+    return schema
