@@ -64,7 +64,7 @@ class NodeQuery:
             if found is None:
                 return None
             count_profile_view(info.context.services, viewer, found.profile)
-            return Profile.from_visible(info, found)
+            return Profile.from_visible(found)
         if type_name == "User" and viewer is not None and viewer.id == pk:
             return User.from_model(viewer)
         if type_name in REALTIME_NODE_TYPES:
