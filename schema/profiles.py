@@ -153,6 +153,11 @@ class PlatformStats:
         )
 
 
+# Each platform's field of PlatformBreakdown, named once: reading an enum member's ``value`` is
+# a descriptor call, five per breakdown when named on every read.
+BREAKDOWN_FIELDS = tuple((p, p.value.lower()) for p in PlatformEnum)
+
+
 @strawberry.type(description="Each platform's stats; null for a platform never synced.")
 class PlatformBreakdown:
     tiktok: PlatformStats | None = strawberry.field(
@@ -174,7 +179,7 @@ class PlatformBreakdown:
     @classmethod
     def from_accounts(cls, accounts: Sequence[reads.AccountNumbers]) -> PlatformBreakdown:
         by_platform = {a.platform: PlatformStats.from_numbers(a) for a in accounts}
-        return cls(**{p.value.lower(): by_platform.get(p) for p in PlatformEnum})
+        return cls(**{name: by_platform.get(p) for p, name in BREAKDOWN_FIELDS})
 
 
 @strawberry.type(description="A profile's audience numbers across platforms.")
