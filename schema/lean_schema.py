@@ -1,4 +1,5 @@
-"""Per-operation work Strawberry does for features this schema does not use, left out.
+"""Per-operation work Strawberry does for features this schema does not use, or does again for
+what it learned on the previous operation, left out.
 
 Kept apart from the schema's error handling (schema/error_codes.py): these overrides change no
 answer, only what an operation costs (bench/strawberry_cost.py).
@@ -6,11 +7,99 @@ answer, only what an operation costs (bench/strawberry_cost.py).
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import MiddlewareManager
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+    WrappedHook,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+
+HookFactory = Callable[[SchemaExtension], Any]
+
+
+STRAWBERRYS_WAY = "strawberry's way"  # a hook that is a plain callable (none here)
+ClassHook = tuple[HookFactory, bool] | str | None
+_class_hooks: dict[tuple[type[SchemaExtension], str], ClassHook] = {}
+
+
+def _class_hook(extension_class: type[SchemaExtension], name: str) -> ClassHook:
+    """The context manager factory for ``extension_class``'s hook ``name`` and whether it is
+    asynchronous; None when the class does not implement the hook. Kept per class and hook: a
+    schema's extension classes are few and fixed."""
+    key = (extension_class, name)
+    if key not in _class_hooks:
+        hook = getattr(extension_class, name)
+        found: ClassHook = STRAWBERRYS_WAY
+        if hook is getattr(SchemaExtension, name):
+            found = None
+        elif inspect.isgeneratorfunction(hook):
+            found = contextlib.contextmanager(hook), False
+        elif inspect.isasyncgenfunction(hook):
+            found = contextlib.asynccontextmanager(hook), True
+        _class_hooks[key] = found
+    return _class_hooks[key]
+
+
+class _KnownHooks(ExtensionContextManagerBase):
+    """Strawberry's phase context manager, its hooks found once per extension class.
+
+    Strawberry inspects every extension for every phase of every operation and wraps each hook
+    it finds with ``contextlib.contextmanager`` anew (``functools.update_wrapper`` and all):
+    about 30 calls per hook, six hooks per operation here. The wrapper built once per class,
+    bound to each operation's extension instance with ``partial``, is entered and left exactly
+    as Strawberry's is."""
+
+    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
+        known = _class_hook(type(extension), self.HOOK_NAME)
+        if known is None:
+            return None
+        if isinstance(known, str):
+            return super().get_hook(extension)
+        factory, is_async = known
+        return WrappedHook(extension=extension, hook=partial(factory, extension), is_async=is_async)
+
+
+class _Operation(_KnownHooks, OperationContextManager):
+    pass
+
+
+class _Parsing(_KnownHooks, ParsingContextManager):
+    pass
+
+
+class _Validation(_KnownHooks, ValidationContextManager):
+    pass
+
+
+class _Executing(_KnownHooks, ExecutingContextManager):
+    pass
+
+
+class LeanExtensionsRunner(SchemaExtensionsRunner):
+    def operation(self) -> OperationContextManager:
+        return _Operation(self.extensions)
+
+    def parsing(self) -> ParsingContextManager:
+        return _Parsing(self.extensions)
+
+    def validation(self) -> ValidationContextManager:
+        return _Validation(self.extensions)
+
+    def executing(self) -> ExecutingContextManager:
+        return _Executing(self.extensions)
 
 
 class LeanSchema(strawberry.Schema):
@@ -20,3 +109,8 @@ class LeanSchema(strawberry.Schema):
         none, it calls each resolver as it is, which is what an empty manager answers."""
         manager: MiddlewareManager = super()._get_middleware_manager(extensions)
         return manager if manager.middlewares else None
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)

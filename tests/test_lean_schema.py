@@ -1,0 +1,74 @@
+"""Extension hooks found once per class run as Strawberry runs them (schema/lean_schema.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from schema.error_codes import SchemaWithErrorCodes
+
+seen: list[str] = []
+
+
+class Outer(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        seen.append("outer in")
+        yield
+        seen.append("outer out")
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        seen.append("validate in")
+        yield
+        seen.append("validate out")
+
+
+class Inner(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        seen.append("inner in")
+        try:
+            yield
+        finally:
+            seen.append("inner out")
+
+    def on_execute(self) -> None:  # a plain callable: Strawberry wraps it itself
+        seen.append("execute")
+
+
+class Refuses(SchemaExtension):
+    def on_parse(self) -> Iterator[None]:
+        raise ValueError("refused")
+        yield  # a generator, as Strawberry's hooks are
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self) -> str:
+        return "hi"
+
+
+async def test_hooks_enter_and_leave_in_strawberrys_order_on_every_operation():
+    schema = SchemaWithErrorCodes(query=Query, extensions=[Outer, Inner])
+    for _ in range(2):
+        seen.clear()
+        result = await schema.execute("{ hello }")
+        assert result.data == {"hello": "hi"}
+        assert seen == [
+            "outer in",
+            "inner in",
+            "validate in",
+            "validate out",
+            "execute",
+            "inner out",
+            "outer out",
+        ]
+
+
+async def test_an_exception_in_a_hook_leaves_the_hooks_entered_before_it():
+    schema = SchemaWithErrorCodes(query=Query, extensions=[Inner, Refuses])
+    seen.clear()
+    result = await schema.execute("{ hello }")
+    assert result.errors and result.errors[0].message == "refused"
+    assert seen == ["inner in", "inner out"]
