@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import MiddlewareManager
+from graphql import DocumentNode, MiddlewareManager
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import (
     ExecutingContextManager,
@@ -26,6 +26,7 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 HookFactory = Callable[[SchemaExtension], Any]
 
@@ -102,6 +103,38 @@ class LeanExtensionsRunner(SchemaExtensionsRunner):
         return _Executing(self.extensions)
 
 
+class LeanExecutionContext(ExecutionContext):
+    """Strawberry's execution context, its operation's name and type found once per document.
+
+    Both are properties that search the document's definitions (the type through an Enum call)
+    each time they are read, and an operation reads them up to seven times: Strawberry before
+    validating, the query limits, the observer and the subscription rule. A new document (the
+    parse, or the cache's, replacing none) is searched again; an error is never kept."""
+
+    _named: tuple[DocumentNode, str | None] | None = None
+    _typed: tuple[DocumentNode, OperationType] | None = None
+
+    @property
+    def operation_name(self) -> str | None:
+        document, known = self.graphql_document, self._named
+        if known is not None and known[0] is document:
+            return known[1]
+        name = super().operation_name
+        if document is not None:
+            self._named = (document, name)
+        return name
+
+    @property
+    def operation_type(self) -> OperationType:
+        document, known = self.graphql_document, self._typed
+        if known is not None and known[0] is document:
+            return known[1]
+        operation_type = super().operation_type  # raises when there is none: not kept
+        if document is not None:
+            self._typed = (document, operation_type)
+        return operation_type
+
+
 class LeanSchema(strawberry.Schema):
     def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> Any:
         """No manager when no extension resolves fields. graphql-core asks a manager for every
@@ -109,6 +142,27 @@ class LeanSchema(strawberry.Schema):
         none, it calls each resolver as it is, which is what an empty manager answers."""
         manager: MiddlewareManager = super()._get_middleware_manager(extensions)
         return manager if manager.middlewares else None
+
+    def _create_execution_context(  # Strawberry's signature, its class swapped
+        self,
+        query: str | None,
+        allowed_operation_types: Iterable[OperationType],
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionContext:
+        return LeanExecutionContext(
+            query=query,
+            schema=self,
+            allowed_operations=allowed_operation_types,
+            context=context_value,
+            root_value=root_value,
+            variables=variable_values,
+            provided_operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]

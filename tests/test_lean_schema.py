@@ -1,11 +1,15 @@
-"""Extension hooks found once per class run as Strawberry runs them (schema/lean_schema.py)."""
+"""What schema/lean_schema.py keeps changes nothing an operation does: extension hooks found
+once per class run as Strawberry runs them; the operation's name and type follow its document."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import pytest
 import strawberry
+from graphql import parse
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from schema.error_codes import SchemaWithErrorCodes
 
@@ -72,3 +76,15 @@ async def test_an_exception_in_a_hook_leaves_the_hooks_entered_before_it():
     result = await schema.execute("{ hello }")
     assert result.errors and result.errors[0].message == "refused"
     assert seen == ["inner in", "inner out"]
+
+
+def test_the_operation_name_and_type_follow_the_document_they_were_found_in():
+    schema = SchemaWithErrorCodes(query=Query)
+    context = schema._create_execution_context("", [OperationType.QUERY])
+    assert context.operation_name is None
+    with pytest.raises(RuntimeError):
+        context.operation_type  # noqa: B018  # no document yet: asked again, raises again
+    context.graphql_document = parse("query First { hello }")
+    assert (context.operation_name, context.operation_type) == ("First", OperationType.QUERY)
+    context.graphql_document = parse("mutation Second { hello }")
+    assert (context.operation_name, context.operation_type) == ("Second", OperationType.MUTATION)
