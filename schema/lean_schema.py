@@ -31,46 +31,54 @@ from strawberry.types.graphql import OperationType
 HookFactory = Callable[[SchemaExtension], Any]
 
 
-STRAWBERRYS_WAY = "strawberry's way"  # a hook that is a plain callable (none here)
-ClassHook = tuple[HookFactory, bool] | str | None
-_class_hooks: dict[tuple[type[SchemaExtension], str], ClassHook] = {}
+Plan = tuple[tuple[int, HookFactory, bool], ...]
+"""A phase's hooks: the extension's index, its hook's context manager factory, whether async."""
+_plans: dict[tuple[str, tuple[type[SchemaExtension], ...]], Plan | None] = {}
 
 
-def _class_hook(extension_class: type[SchemaExtension], name: str) -> ClassHook:
-    """The context manager factory for ``extension_class``'s hook ``name`` and whether it is
-    asynchronous; None when the class does not implement the hook. Kept per class and hook: a
+def _plan(name: str, classes: tuple[type[SchemaExtension], ...]) -> Plan | None:
+    """The hooks named ``name`` of extensions of ``classes``, in order; None when one is a plain
+    callable (none here), which Strawberry wraps per instance. Kept per phase and classes: a
     schema's extension classes are few and fixed."""
-    key = (extension_class, name)
-    if key not in _class_hooks:
-        hook = getattr(extension_class, name)
-        found: ClassHook = STRAWBERRYS_WAY
-        if hook is getattr(SchemaExtension, name):
-            found = None
-        elif inspect.isgeneratorfunction(hook):
-            found = contextlib.contextmanager(hook), False
-        elif inspect.isasyncgenfunction(hook):
-            found = contextlib.asynccontextmanager(hook), True
-        _class_hooks[key] = found
-    return _class_hooks[key]
+    key = (name, classes)
+    if key not in _plans:
+        default = getattr(SchemaExtension, name)
+        steps: list[tuple[int, HookFactory, bool]] = []
+        plan: Plan | None = None
+        for index, extension_class in enumerate(classes):
+            hook = getattr(extension_class, name)
+            if hook is default:
+                continue
+            if inspect.isgeneratorfunction(hook):
+                steps.append((index, contextlib.contextmanager(hook), False))
+            elif inspect.isasyncgenfunction(hook):
+                steps.append((index, contextlib.asynccontextmanager(hook), True))
+            else:
+                break
+        else:
+            plan = tuple(steps)
+        _plans[key] = plan
+    return _plans[key]
 
 
 class _KnownHooks(ExtensionContextManagerBase):
-    """Strawberry's phase context manager, its hooks found once per extension class.
+    """Strawberry's phase context manager, its hooks found once per set of extension classes.
 
     Strawberry inspects every extension for every phase of every operation and wraps each hook
     it finds with ``contextlib.contextmanager`` anew (``functools.update_wrapper`` and all):
-    about 30 calls per hook, six hooks per operation here. The wrapper built once per class,
-    bound to each operation's extension instance with ``partial``, is entered and left exactly
-    as Strawberry's is."""
+    about 30 calls per hook, six hooks per operation here. The wrappers built once, bound to
+    each operation's extension instances with ``partial``, are entered and left exactly as
+    Strawberry's are."""
 
-    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
-        known = _class_hook(type(extension), self.HOOK_NAME)
-        if known is None:
-            return None
-        if isinstance(known, str):
-            return super().get_hook(extension)
-        factory, is_async = known
-        return WrappedHook(extension=extension, hook=partial(factory, extension), is_async=is_async)
+    def __init__(self, extensions: list[SchemaExtension]) -> None:
+        plan = _plan(self.HOOK_NAME, tuple(map(type, extensions)))
+        if plan is None:
+            super().__init__(extensions)
+            return
+        self.hooks = [
+            WrappedHook(extensions[index], partial(factory, extensions[index]), is_async)
+            for index, factory, is_async in plan
+        ]
 
 
 class _Operation(_KnownHooks, OperationContextManager):
