@@ -27,6 +27,7 @@ from strawberry.extensions.context import (
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
 
 HookFactory = Callable[[SchemaExtension], Any]
 
@@ -109,6 +110,17 @@ class LeanExtensionsRunner(SchemaExtensionsRunner):
 
     def executing(self) -> ExecutingContextManager:
         return _Executing(self.extensions)
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        """Strawberry's merge of the extensions' results, asking only the extensions whose
+        class has results to give: it awaits every extension's ``get_results`` through a new
+        coroutine, and all but one here answer the base class's empty dict."""
+        data: dict[str, Any] = {}
+        for extension in self.extensions:
+            if type(extension).get_results is not SchemaExtension.get_results:
+                data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
 
 class LeanExecutionContext(ExecutionContext):

@@ -88,3 +88,19 @@ def test_the_operation_name_and_type_follow_the_document_they_were_found_in():
     assert (context.operation_name, context.operation_type) == ("First", OperationType.QUERY)
     context.graphql_document = parse("mutation Second { hello }")
     assert (context.operation_name, context.operation_type) == ("Second", OperationType.MUTATION)
+
+
+class Gives(SchemaExtension):
+    def get_results(self) -> dict[str, object]:
+        return {"gives": 1}
+
+
+class GivesLater(SchemaExtension):
+    async def get_results(self) -> dict[str, object]:  # type: ignore[override]  # Strawberry awaits either
+        return {"later": 2}
+
+
+async def test_the_extensions_results_are_merged_from_those_that_give_any():
+    schema = SchemaWithErrorCodes(query=Query, extensions=[Gives, Outer, GivesLater])
+    result = await schema.execute("{ hello }")
+    assert result.extensions == {"gives": 1, "later": 2}
