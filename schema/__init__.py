@@ -30,6 +30,7 @@ from schema.node import Node, decode_id
 from schema.operation_observer import ObserveOperations
 from schema.operation_rules import ApplyOperationRules, OperationRules
 from schema.passwords import PasswordMutation
+from schema.plain_fields import read_attributes_directly
 from schema.platforms import PlatformMutation, PlatformQuery
 from schema.profiles import Profile, ProfileMutation, ProfileQuery
 from schema.query_limits import QueryLimits, QueryLimitSettings
@@ -63,7 +64,7 @@ class NodeQuery:
             if found is None:
                 return None
             count_profile_view(info.context.services, viewer, found.profile)
-            return Profile.from_visible(info, found)
+            return Profile.from_visible(found)
         if type_name == "User" and viewer is not None and viewer.id == pk:
             return User.from_model(viewer)
         if type_name in REALTIME_NODE_TYPES:
@@ -150,7 +151,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # After the masking extension, so it leaves first and sees the errors unmasked.
         ObserveOperations,
     ]
-    return SchemaWithErrorCodes(
+    schema = SchemaWithErrorCodes(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -160,3 +161,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Without introspection, variable errors must not suggest names either.
         execution_context_class=None if settings.introspection else HideSuggestionsExecutionContext,
     )
+    read_attributes_directly(schema._schema)
+    return schema

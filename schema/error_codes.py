@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import strawberry
 from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError, ValidationRule
 from graphql.validation import ValuesOfCorrectTypeRule
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from schema.lean_schema import LeanSchema
 from schema.unavailable import answer_unavailable
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -104,7 +104,7 @@ def label_client_errors(
                 _label(error, VALIDATION_FAILED)
 
 
-class SchemaWithErrorCodes(strawberry.Schema):
+class SchemaWithErrorCodes(LeanSchema):
     """Strawberry's schema, labelling errors where it hands over every phase's errors: a parse
     failure leaves the extension hooks by exception, so no extension would see it. Strawberry's
     own ``process_errors`` logged every error, a client's included, at ERROR with a traceback;

@@ -31,6 +31,14 @@ class MaskErrorsWithRequestId(MaskErrors):
             masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
 
+    def _process_result(self, result: object) -> None:
+        # Strawberry's own test is ``isinstance`` against a runtime-checkable Protocol, which
+        # walks the protocol's attributes on every operation (about 50 Python calls, 2% of a
+        # profile read's); this asks the one thing that test asks: a non-empty ``errors``.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]  # it has them
+
 
 class SubscriptionsOverWebSocket(SchemaExtension):
     """Subscriptions are served over the websocket only.

@@ -1,12 +1,12 @@
 """The parse options and validation rules every operation runs with, set by one extension.
 
-Strawberry builds each extension anew for every operation, and for every hook an extension
-implements it wraps a context manager on every operation. The token limit, the depth, alias and
-repeated-mutation rules, the client-error rules and, in production, the introspection ban were
-four extensions doing constant work that way (about 4% of a profile read's CPU,
-bench/strawberry_cost.py). Here one hook sets them, and the final rule tuple for Strawberry's
-base rules is built once: the same tuple object each time, which also keeps the validation
-cache's key stable.
+Strawberry builds each extension anew for every operation, and enters and leaves a context
+manager for every hook an extension implements (schema/lean_schema.py wraps each once, but the
+entering and leaving remain). The token limit, the depth, alias and repeated-mutation rules,
+the client-error rules and, in production, the introspection ban were four extensions doing
+constant work that way (about 4% of a profile read's CPU, bench/strawberry_cost.py). Here one
+hook sets them, and the final rule tuple for Strawberry's base rules is built once: the same
+tuple object each time, which also keeps the validation cache's key stable.
 """
 
 from __future__ import annotations
