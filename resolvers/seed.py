@@ -11,10 +11,11 @@ numbers. The stored 30-day growth (``growth_30d``, what discovery's ``GROWTH_30D
 ``minGrowth30d`` filter read) is computed from those very snapshots by ``resolvers/growth.py``'s
 rule, so it is what a sync would have stored and what the growth fields answer.
 
-Rows go in as multi-row INSERTs of a few thousand rows each, with ids assigned here (after the
-largest already taken) so children can name their parents without reading anything back; on
-PostgreSQL the id sequences are moved past them at the end. That is what makes 100,000
-profiles take seconds rather than the minutes one ORM save per row would.
+Rows go in with ids assigned here (after the largest already taken) so children can name their
+parents without reading anything back: on PostgreSQL one binary COPY per table, on SQLite
+multi-row INSERTs of a few thousand rows each; on PostgreSQL the id sequences are moved past
+them at the end. That is what makes 100,000 profiles take seconds rather than the minutes one
+ORM save per row would.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ FOLLOWERS_CAP = 300_000_000
 # Most profiles have one or two platforms; a few have all five.
 PLATFORM_COUNT_WEIGHTS = (40, 30, 15, 10, 5)
 BRAND_SHARE = 0.15
-PARAMETERS_PER_STATEMENT = 30_000  # under both databases' limit on bound parameters
+PARAMETERS_PER_STATEMENT = 30_000  # under SQLite's limit on bound parameters
 
 FIRST_NAMES = [
     "John",
@@ -237,6 +238,7 @@ async def seed(profiles: int, seed_value: int, now: datetime | None = None) -> S
     async with in_transaction() as connection:
         starts = [await _next_id(connection, m._meta.db_table) for m in _MODELS]
         rows = _generate(profiles, random.Random(seed_value), now, starts)  # noqa: S311 (demo data)
+        write = _copy if dialect == "postgres" else _insert
         for model, columns, table_rows in (
             (User, _USER_COLUMNS, rows.users),
             (Profile, _PROFILE_COLUMNS, rows.profiles),
@@ -244,7 +246,7 @@ async def seed(profiles: int, seed_value: int, now: datetime | None = None) -> S
             (StatsSnapshot, _SNAPSHOT_COLUMNS, rows.snapshots),
         ):
             columns, table_rows = _with_defaults(model, columns, table_rows)
-            await _insert(connection, dialect, model._meta.db_table, columns, table_rows)
+            await write(connection, model._meta.db_table, columns, table_rows)
         if dialect == "postgres":
             for model in _MODELS:
                 table = model._meta.db_table
@@ -337,27 +339,33 @@ def _with_defaults(
 
 async def _insert(
     connection: BaseDBAsyncClient,
-    dialect: str,
     table: str,
     columns: Sequence[str],
     rows: Sequence[tuple[Any, ...]],
 ) -> None:
+    """SQLite: multi-row INSERTs, as many rows each as its limit on bound parameters allows."""
     per_statement = max(1, PARAMETERS_PER_STATEMENT // len(columns))
+    group = "(" + ", ".join("?" * len(columns)) + ")"
     names = ", ".join(columns)
     for start in range(0, len(rows), per_statement):
         batch = rows[start : start + per_statement]
-        if dialect == "postgres":
-            width = len(columns)
-            groups = (
-                "(" + ", ".join(f"${i * width + j + 1}" for j in range(width)) + ")"
-                for i in range(len(batch))
-            )
-        else:
-            group = "(" + ", ".join("?" * len(columns)) + ")"
-            groups = (group for _ in batch)
-        values = ", ".join(groups)
+        values = ", ".join(group for _ in batch)
         params = [value for row in batch for value in row]
         await connection.execute_query(f"INSERT INTO {table} ({names}) VALUES {values}", params)  # noqa: S608
+
+
+async def _copy(
+    connection: BaseDBAsyncClient,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """PostgreSQL: one binary COPY on the transaction's own asyncpg connection. It takes the
+    values as the INSERTs' parameters would (the same codecs, JSON as its text) and parses
+    and plans nothing per batch, about twice as fast as multi-row INSERTs at 100,000
+    profiles."""
+    async with connection.acquire_connection() as raw:
+        await raw.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
 def _generate(count: int, rng: random.Random, now: datetime, starts: Sequence[int]) -> _Rows:
