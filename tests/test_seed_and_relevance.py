@@ -158,6 +158,25 @@ async def test_the_same_seed_gives_the_same_data(server: RunningServer):
     assert content(await seeded(10, 100, now)) != content(first)
 
 
+async def test_batches_split_the_same_data(server: RunningServer, monkeypatch: pytest.MonkeyPatch):
+    """A seed goes in batch by batch (the next generated while one is written); smaller batches
+    give the same profiles, accounts and history."""
+    now = datetime.now(UTC)
+
+    async def content(profiles: list[Profile]) -> list[tuple[Any, ...]]:
+        accounts = await SocialAccount.filter(profile_id__in=[p.id for p in profiles])
+        snapshots = await StatsSnapshot.filter(account_id__in=[a.id for a in accounts])
+        return [
+            *((p.display_name, p.bio, p.total_followers, p.growth_30d) for p in profiles),
+            *((a.platform, a.followers, a.synced_at) for a in accounts),
+            *sorted((s.followers, s.taken_at) for s in snapshots),
+        ]
+
+    whole = await content(await seeded(20, 41, now))
+    monkeypatch.setattr(seed_module, "BATCH_PROFILES", 7)
+    assert await content(await seeded(20, 41, now)) == whole
+
+
 async def test_a_failed_seed_stores_nothing(server: RunningServer, monkeypatch: pytest.MonkeyPatch):
     """The history goes in last; when it fails, the users, profiles and accounts already written
     in the same transaction go too (PostgreSQL's COPY runs on the transaction's connection)."""
