@@ -406,6 +406,12 @@ async def _copy(
         await raw.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
+# Looked up once rather than per row: an enum's value and members are properties.
+_COUNTRIES = list(PLACES)
+_PLATFORMS = list(Platform)
+_MANUAL = SyncSource.MANUAL.value
+
+
 def _generate(
     count: int, rng: random.Random, now: datetime, starts: Sequence[int]
 ) -> Iterator[_Rows]:
@@ -425,7 +431,7 @@ def _generate(
             rows = _Rows([], [], [], [])
         role = Role.BRAND if rng.random() < BRAND_SHARE else Role.CREATOR
         niches = rng.sample(NICHES, rng.randint(1, 3))
-        country = rng.choice(list(PLACES))
+        country = rng.choice(_COUNTRIES)
         city = rng.choice(PLACES[country])
         name = _name(rng, role, niches)
         bio = _bio(rng, niches)
@@ -435,7 +441,7 @@ def _generate(
             (uid, f"demo{uid}@creatorgraph.test", UNUSABLE_PASSWORD, role.value, True,
              False, now, now)
         )  # fmt: skip
-        platforms = rng.sample(list(Platform), _platform_count(rng))
+        platforms = rng.sample(_PLATFORMS, _platform_count(rng))
         accounts: list[tuple[int, float | None, datetime]] = []
         ends: list[Ends | None] = []
         for platform in platforms:
@@ -447,14 +453,14 @@ def _generate(
             account_id += 1
             rows.accounts.append(
                 (aid, pid, platform.value, f"{name.split()[0].lower()}{pid}", followers,
-                 engagement, SyncSource.MANUAL.value, "READY", synced, now, 1)
+                 engagement, _MANUAL, "READY", synced, now, 1)
             )  # fmt: skip
             # Oldest first: growth.py takes a higher id for a later snapshot.
             history = _history(rng, Point(followers, engagement, synced))
             for point in history:
                 rows.snapshots.append(
-                    (snapshot_id, aid, point.followers, point.engagement,
-                     SyncSource.MANUAL.value, point.taken_at)
+                    (snapshot_id, aid, point.followers, point.engagement, _MANUAL,
+                     point.taken_at)
                 )  # fmt: skip
                 snapshot_id += 1
             ends.append(_ends(history, cutoff))
