@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import resolvers.seed as seed_module
 from models import Profile, SocialAccount, StatsSnapshot, User
 from resolvers.aggregates import compute_aggregates
 from resolvers.cursors import pack_cursor, unpack_cursor
@@ -155,6 +156,38 @@ async def test_the_same_seed_gives_the_same_data(server: RunningServer):
     first, second = await seeded(10, 99, now), await seeded(10, 99, now)
     assert content(first) == content(second)
     assert content(await seeded(10, 100, now)) != content(first)
+
+
+async def test_batches_split_the_same_data(server: RunningServer, monkeypatch: pytest.MonkeyPatch):
+    """A seed goes in batch by batch (the next generated while one is written); smaller batches
+    give the same profiles, accounts and history."""
+    now = datetime.now(UTC)
+
+    async def content(profiles: list[Profile]) -> list[tuple[Any, ...]]:
+        accounts = await SocialAccount.filter(profile_id__in=[p.id for p in profiles])
+        snapshots = await StatsSnapshot.filter(account_id__in=[a.id for a in accounts])
+        return [
+            *((p.display_name, p.bio, p.total_followers, p.growth_30d) for p in profiles),
+            *((a.platform, a.followers, a.synced_at) for a in accounts),
+            *sorted((s.followers, s.taken_at) for s in snapshots),
+        ]
+
+    whole = await content(await seeded(20, 41, now))
+    monkeypatch.setattr(seed_module, "BATCH_PROFILES", 7)
+    assert await content(await seeded(20, 41, now)) == whole
+
+
+async def test_a_failed_seed_stores_nothing(server: RunningServer, monkeypatch: pytest.MonkeyPatch):
+    """The history goes in last; when it fails, the users, profiles and accounts already written
+    in the same transaction go too (PostgreSQL's COPY runs on the transaction's connection)."""
+    monkeypatch.setattr(
+        seed_module, "_SNAPSHOT_COLUMNS", [*seed_module._SNAPSHOT_COLUMNS[:-1], "nope"]
+    )
+    users, profiles = await User.all().count(), await Profile.all().count()
+    # Each database words the unknown column its own way; both name it.
+    with pytest.raises(Exception, match="nope"):
+        await seed(5, 31)
+    assert (await User.all().count(), await Profile.all().count()) == (users, profiles)
 
 
 async def test_new_rows_after_a_seed_get_fresh_ids(gql: GraphQLClient, server: RunningServer):
