@@ -391,8 +391,8 @@ def tortoise_config(database_url: str) -> dict[str, object]:
         url = "postgres://" + url.removeprefix("postgresql://")
     connection: str | dict[str, Any] = url
     if url.startswith("postgres://"):
-        connection = expand_db_url(url)
-        connection["credentials"]["reset"] = release_as_is
+        # Tortoise's asyncpg backend with a fairer pool that skips the reset round trip.
+        connection = {**expand_db_url(url), "engine": "adapters.postgres_pool"}
     return {
         "connections": {"default": connection},
         "apps": {
@@ -405,19 +405,6 @@ def tortoise_config(database_url: str) -> dict[str, object]:
         "use_tz": True,
         "timezone": "UTC",
     }
-
-
-async def release_as_is(connection: object) -> None:
-    """asyncpg's pool ``reset``: nothing to undo when a connection goes back to the pool.
-
-    By default asyncpg sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
-    ALL`` on every release: a round trip for every query, since Tortoise takes a connection per
-    query (a tenth of a compiled read's CPU, and as many statements again for PostgreSQL).
-    creatorgraph leaves no session state on pooled connections: settings change only with SET
-    LOCAL inside a transaction, and the migration lock (the one advisory lock; nothing LISTENs)
-    has a connection of its own; tests/test_architecture.py keeps it so. asyncpg still rolls
-    back a transaction left open before calling this."""
-    return None
 
 
 def _webhook_allow_private(env: Mapping[str, str], production: bool) -> bool:

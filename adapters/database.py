@@ -57,10 +57,10 @@ def _log_progress(event: str, app_label: str, name: str) -> None:
         log.info("applied migration %s.%s", app_label, name)
 
 
-# What Tortoise's asyncpg client takes for itself among a connection's credentials (and the
-# pool's own reset); the rest it hands to asyncpg, as the migration lock's connection does.
+# What Tortoise's asyncpg client takes for itself among a connection's credentials; the rest it
+# hands to asyncpg, as the migration lock's connection does.
 _NOT_FOR_CONNECT = frozenset(
-    {"reset", "minsize", "maxsize", "schema", "application_name", "connection_name"}
+    {"minsize", "maxsize", "schema", "application_name", "connection_name"}
     | {"fetch_inserted", "server_settings", "connection_class", "loop"}
 )
 

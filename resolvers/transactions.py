@@ -6,7 +6,7 @@ when the database connection is lost. Two things went wrong there (tests/test_fa
    pool and unbinds it — but the unbinding sits after the hand-back, and asyncpg's hand-back
    raises when the connection died after the commit (it reset the connection with a query then,
    where "connection was closed in the middle of operation" or "cannot switch to state 12;
-   another operation (2) is in progress" came from; settings.release_as_is has since removed
+   another operation (2) is in progress" came from; adapters/postgres_pool.py has since removed
    that query, and with it the window tests/test_faults.py used to cut). The task then stayed
    bound to a connection already back in the pool: its later queries failed ("released back
    to the pool") or raced another task's, and the committed write was reported as an error.

@@ -140,7 +140,7 @@ def test_resolvers_do_not_import_strawberry():
     assert not wrong, "imports of a library this layer must not know:\n" + "\n".join(wrong)
 
 
-# SQL that leaves state on a session: settings.release_as_is hands pooled connections back as
+# SQL that leaves state on a session: adapters/postgres_pool.py hands pooled connections back as
 # they are, so only the migration lock (a connection of its own) may hold any. ALTER DATABASE
 # ... SET and UPDATE ... SET change no session.
 SESSION_STATE = re.compile(
