@@ -53,8 +53,11 @@ class FairPool(asyncpg.Pool):
         self._turn = asyncio.Lock()
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's signature)
+        if timeout is None:  # Tortoise's case: no deadline to keep (a Timeout costs as much)
+            async with self._turn:
+                return await super()._acquire(None)  # type: ignore[misc]  # private, not in stubs
         async with asyncio.timeout(timeout), self._turn:
-            return await super()._acquire(None)  # type: ignore[misc]  # private, not in its stubs
+            return await super()._acquire(None)  # type: ignore[misc]
 
 
 async def fair_pool(dsn: str | None = None, **kwargs: Any) -> FairPool:
