@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -223,6 +224,53 @@ async def reset_postgres(url: str) -> None:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     finally:
         await conn.close()
+
+
+@contextlib.contextmanager
+def postgres_on_cpu(cpu: int | None) -> Iterator[str]:
+    """Runs the local PostgreSQL server's processes on ``cpu`` (the load generator's) while the
+    block runs, as a database on a host of its own would be: a server under test keeps its core
+    to itself, and a server that makes PostgreSQL work harder is not also charged for it on its
+    own core. The postmaster's new backends inherit the affinity; every process's earlier one
+    is put back afterwards. Yields the line the report says about it."""
+    if cpu is None or not hasattr(os, "sched_setaffinity"):
+        yield "PostgreSQL not pinned (fewer than 2 CPUs)"
+        return
+    saved: dict[int, set[int]] = {}
+    try:
+        for pid in _postgres_pids():
+            with contextlib.suppress(ProcessLookupError):
+                saved[pid] = os.sched_getaffinity(pid)
+                for thread in os.listdir(f"/proc/{pid}/task"):
+                    os.sched_setaffinity(int(thread), {cpu})
+    except (PermissionError, FileNotFoundError) as exc:
+        _restore(saved)
+        yield f"⚠ PostgreSQL not pinned ({exc.__class__.__name__}): it shared the servers' core"
+        return
+    try:
+        yield f"PostgreSQL's processes pinned to CPU {cpu}, with the load generator"
+    finally:
+        _restore(saved)
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                    pids.append(int(entry))
+    return pids
+
+
+def _restore(saved: dict[int, set[int]]) -> None:
+    """Every PostgreSQL process gets the affinity the postmaster had (backends forked while
+    pinned included), or its own earlier one."""
+    everywhere = set().union(*saved.values()) or set(range(os.cpu_count() or 1))
+    for pid in _postgres_pids():
+        with contextlib.suppress(OSError):
+            for thread in os.listdir(f"/proc/{pid}/task"):
+                os.sched_setaffinity(int(thread), saved.get(pid, everywhere))
 
 
 class PostgresBackends:

@@ -3,13 +3,16 @@ hand-written baseline and PostGraphile v4, on the same PostgreSQL tables, in the
 
     .venv/bin/python bench/peers.py [--database-url URL] [--profiles N] [--seconds N]
                                     [--rounds N] [--servers a,b] [--paths a,b] [--reseed]
+                                    [--postgres-cpu client|any]
                                     [--no-write]
 
 The database (default postgres://postgres@127.0.0.1:5432/bench_peers, loopback only, created when
 missing) is seeded once with ``app.py seed --profiles N`` and reused while it holds exactly N
 seeded profiles (otherwise, or with --reseed, its public schema is DROPPED and seeded again).
 Every server is pinned to the first CPU, the load generator (bench/loadgen.py, 32 keep-alive
-connections) to the second. The servers, one process each unless said otherwise:
+connections) to the second, and while measuring PostgreSQL's processes too (--postgres-cpu any
+leaves them to the kernel), as a database on a host of its own would be. The servers, one
+process each unless said otherwise:
 
 - compiled:   creatorgraph, RESPONSE_CACHE=off COMPILED_READS=on, trusted documents by documentId
 - strawberry: creatorgraph, RESPONSE_CACHE=off COMPILED_READS=off, by documentId
@@ -74,6 +77,7 @@ from harness import (
     is_loopback,
     launch,
     machine_line,
+    postgres_on_cpu,
     read_loadavg,
     replace_file,
     reset_postgres,
@@ -601,6 +605,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     core_line: str = ""
     disturbed: list[str] = field(default_factory=list)
+    pinning: str = "PostgreSQL not pinned (--postgres-cpu any)"
 
 
 def round_ratio(outcome: Outcome, path: str, server: str, against: str) -> float | None:
@@ -786,7 +791,10 @@ async def run(args: argparse.Namespace) -> int:
     processes: dict[str, Server] = {}
     backends = PostgresBackends(args.database_url)
     loadgen = None
+    pinned = contextlib.ExitStack()
     try:
+        if args.postgres_cpu == "client":
+            outcome.pinning = pinned.enter_context(postgres_on_cpu(client_cpu))
         processes = await start_servers(servers, args.database_url, tmp, server_cpu, outcome.notes)
         servers = [s for s in servers if PROCESS[s] in processes]
         documents = load_documents()
@@ -826,6 +834,7 @@ async def run(args: argparse.Namespace) -> int:
             print(server.log_tail(), file=sys.stderr)
         raise
     finally:
+        pinned.close()
         await stop_loadgen(loadgen)
         await backends.close()
         for server in processes.values():
@@ -885,6 +894,7 @@ def report(
         "--disable-query-log`, default inflection, NODE_ENV=production)"
         if "postgraphile" in servers
         else "- PostGraphile: not run",
+        f"- pinning: servers on CPU 0, the load generator on CPU 1; {outcome.pinning}",
         f"- load: {CONNECTIONS} connections; {args.seconds:g} s measured per path and server in "
         f"{args.rounds} rounds (+1 s warm-up each); "
         f"whole run {time.perf_counter() - started:.0f} s",
@@ -924,6 +934,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--paths", default=",".join(PATHS), help=f"comma-separated, of: {', '.join(PATHS)}"
+    )
+    parser.add_argument(
+        "--postgres-cpu",
+        choices=("client", "any"),
+        default="client",
+        help="where PostgreSQL's processes run while measuring: on the load generator's core "
+        "(default, as a database on a host of its own), or wherever the kernel puts them",
     )
     parser.add_argument("--reseed", action="store_true", help="seed again even when seeded")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
