@@ -217,7 +217,11 @@ def cost_extension(
 
 
 def _hashable(value: object) -> object:
-    return value if isinstance(value, int | str | float | bool | None) else repr(value)
+    """A variable's value as part of the cost cache's key, its type included: ``True`` and
+    ``1.0`` equal ``1`` as keys, but not as page sizes (the cost prices only an Int)."""
+    if isinstance(value, int | str | float | bool | None):
+        return (type(value), value)
+    return repr(value)
 
 
 class DocumentCosts:

@@ -97,6 +97,24 @@ async def test_a_page_size_variable_default_counts_in_the_cost(gql: GraphQLClien
     refusal(await gql.post("query Attack($n: Int = 100) " + query), "QUERY_TOO_COMPLEX")
 
 
+@pytest.mark.parametrize("earlier", [True, 1.0])
+async def test_a_page_size_s_cost_does_not_depend_on_an_earlier_request(
+    gql: GraphQLClient, earlier: object
+):
+    """``true`` and ``1.0`` equal ``1`` as dictionary keys, not as page sizes: a request that
+    sent one of them first must not leave its cost to a later ``first: 1``."""
+    query = (
+        f"query PageOf{type(earlier).__name__}($n: Int) "
+        "{ profiles(first: $n) { edges { node { displayName } } } }"
+    )
+    fresh = query.replace("{ profiles(", "{ page: profiles(")  # its own cache entry
+    expected = (await gql.post(fresh, {"n": 1}))["extensions"]["cost"]["requestedQueryCost"]
+    await gql.post(query, {"n": earlier})
+    after = await gql.post(query, {"n": 1})
+    assert "errors" not in after, after
+    assert after["extensions"]["cost"]["requestedQueryCost"] == expected
+
+
 @pytest.mark.parametrize("first", [100_000, 101, 0, -1])
 async def test_a_literal_first_out_of_range_fails_validation(
     gql: GraphQLClient, first: int, monkeypatch: pytest.MonkeyPatch
