@@ -370,3 +370,25 @@ async def test_odd_search_text_answers_without_error(gql: GraphQLClient, text: s
 async def test_a_search_of_200_characters_is_refused_as_too_long(gql: GraphQLClient):
     error = await assert_bad_user_input(gql, filter={"search": "word " * 40})
     assert error["extensions"]["field"] == ["filter", "search"]
+
+
+async def test_search_indexes_take_writes_at_once_and_profiles_leave_room(server: RunningServer):
+    """Migration 0014: a search never scans a pending list that profile writes left behind,
+    and an update of unindexed columns (view counts) can stay on its page."""
+    if not uses_postgres():
+        pytest.skip("PostgreSQL storage options")
+    from tortoise import connections
+
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_am a ON a.oid = c.relam"
+        " JOIN pg_index i ON i.indexrelid = c.oid"
+        " WHERE i.indrelid = 'profiles'::regclass AND a.amname = 'gin'"
+    )
+    assert len(rows) >= 5
+    assert {r["relname"]: r["reloptions"] for r in rows} == {
+        r["relname"]: ["fastupdate=off"] for r in rows
+    }
+    table = await connections.get("default").execute_query_dict(
+        "SELECT reloptions FROM pg_class WHERE oid = 'profiles'::regclass"
+    )
+    assert table[0]["reloptions"] == ["fillfactor=90"]
