@@ -28,19 +28,24 @@ async def apply_migrations(config: dict[str, Any]) -> None:
     """Apply every pending migration, then close the connections the migrator opened."""
     connection = config["connections"]["default"]
     if isinstance(connection, dict):  # PostgreSQL (settings.tortoise_config)
-        import asyncpg
+        from adapters.postgres_pool import FairAsyncpgDBClient
 
-        lock_conn = await asyncpg.connect(**_asyncpg_arguments(connection["credentials"]))
+        # Tortoise's own client reads the credentials, as the server's does: one connection,
+        # held (the lock is the session's) until the migrations are done.
+        credentials = {**connection["credentials"], "minsize": 1, "maxsize": 1}
+        lock_client = FairAsyncpgDBClient(connection_name="migration-lock", **credentials)
+        await lock_client.create_connection(with_db=True)
         try:
-            await lock_conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-            try:
-                await _migrate(config)
-                if await apply_job_schema(lock_conn):
-                    log.info("created the job engine's tables")
-            finally:
-                await lock_conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+            async with lock_client.acquire_connection() as lock_conn:
+                await lock_conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+                try:
+                    await _migrate(config)
+                    if await apply_job_schema(lock_conn):
+                        log.info("created the job engine's tables")
+                finally:
+                    await lock_conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         finally:
-            await lock_conn.close()
+            await lock_client.close()
     else:
         await _migrate(config)
 
@@ -55,18 +60,6 @@ async def _migrate(config: dict[str, Any]) -> None:
 def _log_progress(event: str, app_label: str, name: str) -> None:
     if event == "apply_done":
         log.info("applied migration %s.%s", app_label, name)
-
-
-# What Tortoise's asyncpg client takes for itself among a connection's credentials; the rest it
-# hands to asyncpg, as the migration lock's connection does.
-_NOT_FOR_CONNECT = frozenset(
-    {"minsize", "maxsize", "schema", "application_name", "connection_name"}
-    | {"fetch_inserted", "server_settings", "connection_class", "loop"}
-)
-
-
-def _asyncpg_arguments(credentials: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in credentials.items() if k not in _NOT_FOR_CONNECT}
 
 
 async def database_is_reachable(limit_seconds: float = 2.0) -> bool:
